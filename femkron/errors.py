@@ -1,0 +1,150 @@
+"""Exceptions, argument checks and resource guards shared by every module.
+
+All femkron errors derive from :class:`FemkronError`.  Bad arguments raise
+:class:`FemkronValueError` or :class:`FemkronTypeError`, which are also ``ValueError`` and
+``TypeError``; a refused allocation raises :class:`ResourceError` (also a ``MemoryError``);
+an iterative solver that misses its tolerance raises :class:`ConvergenceError`.
+
+Examples
+--------
+>>> import femkron as fk
+>>> try:
+...     fk.Mesh1D([0.0, 1.0, 0.5])
+... except ValueError as err:
+...     print(type(err).__name__)
+FemkronValueError
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+__all__ = [
+    "FemkronError",
+    "FemkronValueError",
+    "FemkronTypeError",
+    "ConvergenceError",
+    "ResourceError",
+    "memory_limit",
+    "set_memory_limit",
+    "check_allocation",
+]
+
+
+class FemkronError(Exception):
+    """Base class of every error femkron raises on purpose."""
+
+
+class FemkronValueError(FemkronError, ValueError):
+    """An argument has the right type but a value femkron cannot accept."""
+
+
+class FemkronTypeError(FemkronError, TypeError):
+    """An argument has a type femkron cannot accept."""
+
+
+class ResourceError(FemkronError, MemoryError):
+    """A dense or sparse materialisation was refused because it would be too large."""
+
+    def __init__(self, message, nbytes=None, limit=None):
+        super().__init__(message)
+        self.nbytes = nbytes
+        self.limit = limit
+
+
+class ConvergenceError(FemkronError):
+    """An iterative solver stopped before reaching its tolerance.
+
+    Attributes
+    ----------
+    iterations : int
+        Iterations done.
+    residuals : list of float
+        Relative residual after each iteration.
+    """
+
+    def __init__(self, message, iterations=None, residuals=None):
+        super().__init__(message)
+        self.iterations = iterations
+        self.residuals = list(residuals) if residuals is not None else []
+
+
+_DEFAULT_LIMIT = 8 * 2**30
+_limit = None
+
+
+def memory_limit():
+    """Bytes one materialisation (dense matrix, CSR, dense factorisation) may take.
+
+    The default is 8 GiB; the environment variable ``FEMKRON_MEMORY_LIMIT`` (bytes, read when
+    the limit is asked for) or :func:`set_memory_limit` changes it.
+
+    Examples
+    --------
+    >>> import femkron as fk
+    >>> fk.memory_limit() > 0
+    True
+    """
+    if _limit is not None:
+        return _limit
+    env = os.environ.get("FEMKRON_MEMORY_LIMIT")
+    if env:
+        try:
+            value = float(env)
+        except ValueError:
+            raise FemkronValueError(
+                f"FEMKRON_MEMORY_LIMIT must be a number of bytes, got {env!r}"
+            ) from None
+        if value > 0:
+            return int(value)
+    return _DEFAULT_LIMIT
+
+
+def set_memory_limit(nbytes):
+    """Set the byte limit of :func:`memory_limit`; ``None`` restores the default.
+
+    Returns the previous limit.
+
+    Examples
+    --------
+    >>> import femkron as fk
+    >>> old = fk.set_memory_limit(2**30)
+    >>> fk.memory_limit()
+    1073741824
+    >>> _ = fk.set_memory_limit(old)
+    """
+    global _limit
+    previous = memory_limit()
+    if nbytes is None:
+        _limit = None
+        return previous
+    if isinstance(nbytes, bool) or not isinstance(nbytes, (int, float, np.integer, np.floating)):
+        raise FemkronTypeError(f"nbytes must be a positive number or None, got {nbytes!r}")
+    if not np.isfinite(nbytes) or nbytes <= 0:
+        raise FemkronValueError(f"nbytes must be a positive number or None, got {nbytes!r}")
+    _limit = int(nbytes)
+    return previous
+
+
+def format_bytes(nbytes):
+    """Human-readable byte count: ``format_bytes(3 * 2**30) == '3.0 GiB'``."""
+    value = float(nbytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.1f} {unit}" if unit != "B" else f"{int(value)} B"
+        value /= 1024
+    return f"{value:.1f} TiB"  # pragma: no cover
+
+
+def check_allocation(nbytes, what, alternative):
+    """Refuse to build ``what`` when it would need more than :func:`memory_limit` bytes."""
+    limit = memory_limit()
+    if nbytes > limit:
+        raise ResourceError(
+            f"{what} would need about {format_bytes(nbytes)}, more than the memory limit "
+            f"of {format_bytes(limit)} (femkron.set_memory_limit); {alternative}",
+            nbytes=nbytes,
+            limit=limit,
+        )
