@@ -22,6 +22,7 @@ from .errors import (
     memory_limit,
     set_memory_limit,
 )
+from .io import load_mesh, save_mesh, write_vtk
 from .kron import KronOperator
 from .mesh import Mesh1D, TensorMesh
 from .norms import convergence_rate, error, norm
@@ -74,13 +75,17 @@ __all__ = [
     "gauss_lobatto",
     "heat",
     "helmholtz",
+    "load_mesh",
     "load_vector",
     "mass",
     "memory_limit",
     "norm",
+    "plot",
     "poisson",
+    "save_mesh",
     "separable_expansion",
     "set_memory_limit",
     "solve",
     "stiffness",
+    "write_vtk",
 ]
