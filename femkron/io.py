@@ -331,7 +331,9 @@ def mesh_text(mesh, description=None):
             out.append(f'kind = "{m.kind}"')
             for key in AXIS_KEYS[m.kind]:
                 value = m.params[key]
-                out.append(f"{key} = {value}" if key == "cells" else f"{key} = {_toml_float(value)}")
+                out.append(
+                    f"{key} = {value}" if key == "cells" else f"{key} = {_toml_float(value)}"
+                )
         else:
             out.append('kind = "nodes"')
             body = ", ".join(_toml_float(x) for x in m.nodes)
@@ -466,8 +468,7 @@ def write_vtk(path, V, data):
         arr = np.asarray(values, dtype=float)
         if arr.size != V.ndofs:
             raise FemkronValueError(
-                f"data[{key!r}] must have {V.ndofs} values (shape {V.shape}), got shape "
-                f"{arr.shape}"
+                f"data[{key!r}] must have {V.ndofs} values (shape {V.shape}), got shape {arr.shape}"
             )
         if not np.all(np.isfinite(arr)):
             raise FemkronValueError(f"data[{key!r}] contains NaN or inf")
