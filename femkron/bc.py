@@ -354,8 +354,11 @@ class BoundaryConditions:
             return [n for n, (a, s) in FACES.items() if a == d and s == side][0]
         return f"axis {d} side {side}"
 
-    def boundary_load(self):
-        """Full-size load of the Neumann and Robin data ``∫_face g v`` (``None`` if zero)."""
+    def boundary_load(self, quad=None):
+        """Full-size load of the Neumann and Robin data ``∫_face g v`` (``None`` if zero).
+
+        ``quad`` is the number of Gauss points per cell on the faces (default as in
+        :func:`~femkron.load_vector`)."""
         out = None
         for d, ax in enumerate(self.axes):
             if ax == "periodic":
@@ -369,11 +372,13 @@ class BoundaryConditions:
                     continue
                 if is_number(g) and g == 0.0:
                     continue
-                face_load = self._face_load(d, side, g, f"{label} on face {self._face(d, side)}")
+                face_load = self._face_load(
+                    d, side, g, f"{label} on face {self._face(d, side)}", quad
+                )
                 out = face_load if out is None else out + face_load
         return None if out is None else out.reshape(-1)
 
-    def _face_load(self, d, side, g, name):
+    def _face_load(self, d, side, g, name, quad=None):
         from .tensor import TensorSpace, load_vector
 
         V = self.V
@@ -398,7 +403,7 @@ class BoundaryConditions:
 
                 gf.__name__ = getattr(g, "__name__", "g")
             try:
-                face = load_vector(W, gf)
+                face = load_vector(W, gf, quad=quad)
             except FemkronValueError as err:
                 raise FemkronValueError(f"{name}: {err}") from None
         out = np.zeros(V.shape)

@@ -113,10 +113,19 @@ def _is_spd(M):
     if np.abs(M - M.T).max() > 1e-12 * max(np.abs(M).max(), 1e-300):
         return False
     try:
-        np.linalg.cholesky(M)
+        L = np.linalg.cholesky(M)
     except np.linalg.LinAlgError:
         return False
-    return True
+    # a semidefinite matrix (a Neumann stiffness) can pass Cholesky on round-off alone
+    pivots = np.diag(L) ** 2
+    return bool(pivots.min() > 1e-12 * pivots.max())
+
+
+def _mass_like(A):
+    """Positive row sums (∫φ_i > 0); a stiffness factor has zero row sums away from ends."""
+    rows = np.asarray(A.sum(axis=1)).ravel()
+    scale = np.asarray(abs(A).sum(axis=1)).ravel()
+    return bool(np.all(rows > 1e-8 * scale))
 
 
 def _dense(A):
@@ -151,7 +160,10 @@ def _separable_structure(op):
             else:
                 uniq.append(f[d])
                 counts.append(1)
-        rank = sorted(range(len(uniq)), key=lambda i: (_has_negative(uniq[i]), -counts[i]))
+        rank = sorted(
+            range(len(uniq)),
+            key=lambda i: (not _mass_like(uniq[i]), _has_negative(uniq[i]), -counts[i]),
+        )
         candidates.append([uniq[i] for i in rank])
     n_combos = np.prod([len(c) for c in candidates], dtype=float)
     if n_combos > 4096:
