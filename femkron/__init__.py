@@ -11,6 +11,7 @@ Examples
 True
 """
 
+from . import plot
 from .bc import BoundaryConditions, Condition, Dirichlet, Neumann, Periodic, Robin
 from .elements import Lagrange
 from .errors import (
