@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from .errors import FemkronTypeError, FemkronValueError
+from .errors import FemkronError, FemkronTypeError, FemkronValueError, check_allocation
 
 
 def as_int(value, name, minimum=None, maximum=None):
@@ -68,17 +68,14 @@ def evaluate(func, name, coords, shape=None):
         raise FemkronTypeError(f"{name} must be a number or a callable, got {func!r}")
     try:
         out = func(*coords)
-    except (ValueError, TypeError, IndexError) as err:
+    except (FemkronError, MemoryError):
+        raise
+    except Exception as err:  # any failure of user code is reported with the callable's name
         raise FemkronValueError(
             f"{name} ({callable_name(func)}) failed when called with {len(coords)} coordinate "
-            f"array(s): {err}"
+            f"array(s): {type(err).__name__}: {err}"
         ) from err
-    try:
-        out = np.asarray(out, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise FemkronValueError(
-            f"{name} ({callable_name(func)}) must return real numbers, got {type(out).__name__}"
-        ) from err
+    out = _real_array(out, f"{name} ({callable_name(func)}) must return real numbers")
     try:
         out = np.broadcast_to(out, shape)
     except ValueError:
@@ -94,18 +91,60 @@ def evaluate(func, name, coords, shape=None):
     return out
 
 
+def _real_array(value, message):
+    """``value`` as a float array; complex (with a non-zero imaginary part), text, objects
+    that are not numbers raise ``FemkronValueError(message)``."""
+    if value is None:
+        raise FemkronValueError(f"{message}, got None")
+    try:
+        arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    except (TypeError, ValueError):  # ragged nested sequences
+        raise FemkronValueError(f"{message}, got a ragged {type(value).__name__}") from None
+    if arr.dtype.kind in "USVMm":
+        raise FemkronValueError(f"{message}, got an array of dtype {arr.dtype}")
+    if arr.dtype.kind == "c":
+        if np.any(arr.imag != 0):
+            raise FemkronValueError(f"{message}, got complex values")
+        arr = arr.real
+    if arr.dtype.kind not in "fiub":
+        try:
+            arr = np.asarray(arr, dtype=float)
+        except (TypeError, ValueError):
+            raise FemkronValueError(f"{message}, got {type(value).__name__}") from None
+    return np.asarray(arr, dtype=float)
+
+
+def as_array(value, name, ndim=None, finite=True):
+    """``value`` as a float ndarray: refuses text, objects, complex numbers with an imaginary
+    part, the wrong number of dimensions and (``finite=True``) NaN or inf, naming ``name``."""
+    try:
+        arr = _real_array(value, f"{name} must hold real numbers")
+    except FemkronValueError as err:
+        raise FemkronTypeError(str(err)) from None
+    if ndim is not None and arr.ndim != ndim:
+        raise FemkronValueError(f"{name} must be a {ndim}D array, got shape {arr.shape}")
+    if finite and not np.all(np.isfinite(arr)):
+        bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+        raise FemkronValueError(f"{name} must be finite, got NaN or inf in {bad} entries")
+    return arr
+
+
+def check_vectors(ndofs, count, what):
+    """Refuse ``count`` float vectors of ``ndofs`` entries above the memory limit."""
+    check_allocation(
+        8 * int(ndofs) * int(count),
+        what,
+        "use fewer cells or a lower order (every solve needs a few vectors of this size)",
+    )
+
+
 def as_vector(u, name, length):
     """A 1D float array of the given length (the flat dof vector of a space)."""
-    try:
-        arr = np.asarray(u, dtype=float)
-    except (TypeError, ValueError):
-        raise FemkronTypeError(
-            f"{name} must be an array of numbers, got {type(u).__name__}"
-        ) from None
+    arr = as_array(u, name, finite=False)
     if arr.size != length:
         raise FemkronValueError(
             f"{name} must have {length} entries (one per dof), got shape {arr.shape}"
         )
     if not np.all(np.isfinite(arr)):
-        raise FemkronValueError(f"{name} contains NaN or inf")
+        raise FemkronValueError(f"{name} must be finite, got NaN or inf")
     return arr.reshape(length)

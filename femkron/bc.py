@@ -179,8 +179,13 @@ class BoundaryConditions:
     """
 
     def __init__(self, V, bc=None):
-        from .tensor import TensorSpace  # noqa: F401  (type only)
+        from .space import Space1D
+        from .tensor import TensorSpace
 
+        if isinstance(V, Space1D):
+            V = TensorSpace([V])
+        if not isinstance(V, TensorSpace):
+            raise FemkronTypeError(f"V must be a TensorSpace or Space1D, got {type(V).__name__}")
         self.V = V
         D = V.dim
         if bc is None:

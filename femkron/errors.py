@@ -63,12 +63,15 @@ class ConvergenceError(FemkronError):
         Iterations done.
     residuals : list of float
         Relative residual after each iteration.
+    x : ndarray or None
+        The last iterate, when the solver has one.
     """
 
-    def __init__(self, message, iterations=None, residuals=None):
+    def __init__(self, message, iterations=None, residuals=None, x=None):
         super().__init__(message)
         self.iterations = iterations
-        self.residuals = list(residuals) if residuals is not None else []
+        self.residuals = [float(r) for r in residuals] if residuals is not None else []
+        self.x = x
 
 
 _DEFAULT_LIMIT = 8 * 2**30

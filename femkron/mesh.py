@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_int, as_real
-from .errors import FemkronTypeError, FemkronValueError
+from ._validate import as_array, as_int, as_real
+from .errors import FemkronTypeError, FemkronValueError, check_allocation
 
 __all__ = ["Mesh1D", "TensorMesh"]
 
@@ -65,7 +65,7 @@ class Mesh1D:
             i = int(np.argmax(h <= 0))
             raise FemkronValueError(
                 "nodes must be strictly increasing (no zero-length cells); "
-                f"nodes[{i}] = {arr[i]!r} and nodes[{i + 1}] = {arr[i + 1]!r}"
+                f"nodes[{i}] = {float(arr[i])!r} and nodes[{i + 1}] = {float(arr[i + 1])!r}"
             )
         scale = max(abs(arr[0]), abs(arr[-1]))
         if np.min(h) <= 64 * np.finfo(float).eps * scale:
@@ -85,6 +85,12 @@ class Mesh1D:
 
     # ---- constructors -------------------------------------------------------------------
     @staticmethod
+    def _cells(cells):
+        cells = as_int(cells, "cells", minimum=1)
+        check_allocation(24 * (cells + 1), f"a mesh of cells={cells}", "use fewer cells")
+        return cells
+
+    @staticmethod
     def _interval(a, b):
         a = as_real(a, "a")
         b = as_real(b, "b")
@@ -96,7 +102,7 @@ class Mesh1D:
     def uniform(cls, a, b, cells):
         """``cells`` equal cells on ``[a, b]``."""
         a, b = cls._interval(a, b)
-        cells = as_int(cells, "cells", minimum=1)
+        cells = cls._cells(cells)
         mesh = cls(np.linspace(a, b, cells + 1))
         mesh.kind, mesh.params = "uniform", {"a": a, "b": b, "cells": cells}
         return mesh
@@ -114,13 +120,21 @@ class Mesh1D:
         1.2
         """
         a, b = cls._interval(a, b)
-        cells = as_int(cells, "cells", minimum=1)
+        cells = cls._cells(cells)
         ratio = as_real(ratio, "ratio", positive=True)
-        w = ratio ** np.arange(cells, dtype=float)
+        # powers scaled so the largest is 1: no overflow for any ratio
+        k = np.arange(cells, dtype=float)
+        w = ratio ** (k - (cells - 1)) if ratio > 1 else ratio**k
         x = np.concatenate([[0.0], np.cumsum(w)])
         x = a + (b - a) * x / x[-1]
         x[-1] = b
-        mesh = cls(x)
+        try:
+            mesh = cls(x)
+        except FemkronValueError as err:
+            raise FemkronValueError(
+                f"ratio={ratio} over cells={cells} makes the smallest cell "
+                f"{float(np.min(w) / np.sum(w)):.3g} of the interval, too short to resolve: {err}"
+            ) from None
         mesh.kind, mesh.params = "graded", {"a": a, "b": b, "cells": cells, "ratio": ratio}
         return mesh
 
@@ -135,7 +149,7 @@ class Mesh1D:
         array([-1.    , -0.7071,  0.    ,  0.7071,  1.    ])
         """
         a, b = cls._interval(a, b)
-        cells = as_int(cells, "cells", minimum=1)
+        cells = cls._cells(cells)
         t = 0.5 * (1.0 - np.cos(np.pi * np.arange(cells + 1) / cells))
         x = a + (b - a) * t
         x[0], x[-1] = a, b
@@ -152,10 +166,14 @@ class Mesh1D:
     def locate(self, x):
         """Index of the cell holding each point (points on a node go to the cell on the left,
         except the first node).  Points outside ``[a, b]`` raise."""
-        x = np.asarray(x, dtype=float)
+        x = as_array(x, "points")
         tol = 1e-12 * max(1.0, abs(self.a), abs(self.b))
-        if np.any(~np.isfinite(x)) or np.any(x < self.a - tol) or np.any(x > self.b + tol):
-            raise FemkronValueError(f"points must lie in the mesh interval [{self.a}, {self.b}]")
+        if np.any(x < self.a - tol) or np.any(x > self.b + tol):
+            bad = x[(x < self.a - tol) | (x > self.b + tol)]
+            raise FemkronValueError(
+                f"points must lie in the mesh interval [{self.a}, {self.b}], got "
+                f"{bad.size} outside (e.g. {float(bad.flat[0])!r})"
+            )
         cell = np.searchsorted(self.nodes, x, side="left") - 1
         return np.clip(cell, 0, self.cells - 1)
 

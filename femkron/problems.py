@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from ._validate import as_int, as_real, check_choice, is_number
+from ._validate import as_int, as_real, as_vector, check_choice, check_vectors, is_number
 from .bc import BoundaryConditions
 from .errors import FemkronTypeError, FemkronValueError
 from .norms import error as _error
@@ -28,6 +28,9 @@ from .space import Space1D
 from .tensor import TensorSpace, load_vector, mass, stiffness
 
 __all__ = ["poisson", "helmholtz", "heat", "eigen", "Solution", "HeatSolution", "LinearSystem"]
+
+#: Most time steps one call of :func:`heat` takes.
+MAX_STEPS = 10**7
 
 
 def _space(V):
@@ -242,6 +245,7 @@ def eigen(V, k=6, bc=None):
     flat = np.argsort(sub, axis=None, kind="stable")[:k]
     idx = np.unravel_index(flat, sub.shape)
     w = sub.ravel()[flat]
+    check_vectors(V.ndofs, k, f"{k} eigenvectors of {V.ndofs} dofs")
     vecs = np.empty((V.ndofs, k))
     for j in range(k):
         parts = [fdm.S[d][:, order1d[d][idx[d][j]]] for d in range(V.dim)]
@@ -326,7 +330,13 @@ def heat(
     if not 0.0 <= theta <= 1.0:
         raise FemkronValueError(f"theta must lie in [0, 1], got {theta}")
     snapshots = as_int(snapshots, "snapshots", minimum=2)
+    if t_end / dt > MAX_STEPS:
+        raise FemkronValueError(
+            f"dt={dt:g} needs {t_end / dt:.3g} steps to reach t_end={t_end:g}; at most "
+            f"{MAX_STEPS} steps are accepted (use a larger dt)"
+        )
     steps = max(1, int(np.ceil(t_end / dt - 1e-12))) if t_end > 0 else 0
+    check_vectors(V.ndofs, snapshots, f"{snapshots} snapshots of {V.ndofs} dofs")
     dt_eff = t_end / steps if steps else dt
     system = LinearSystem(V, f, kappa, bc)
     bcs = system.bcs
@@ -335,7 +345,7 @@ def heat(
     if callable(u0) or is_number(u0):
         U0 = V.interpolate(u0).reshape(-1)
     else:
-        U0 = np.asarray(u0, dtype=float).reshape(-1)
+        U0 = as_vector(u0, "u0", V.ndofs)
         if U0.size != V.ndofs:
             raise FemkronValueError(f"u0 must have {V.ndofs} values (V.ndofs), got {U0.size}")
         if not np.all(np.isfinite(U0)):

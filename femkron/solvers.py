@@ -33,7 +33,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ._validate import as_int, as_real, check_choice
+from ._validate import as_array, as_int, as_real, check_choice
 from .errors import ConvergenceError, FemkronTypeError, FemkronValueError, check_allocation
 from .kron import KronOperator, apply_axis
 
@@ -374,6 +374,7 @@ def pcg(apply_A, b, precond=None, rtol=1e-10, maxiter=None, x0=None, project=Non
                 "positive definite",
                 iterations=it,
                 residuals=history,
+                x=x,
             )
         alpha = rz / pAp
         x += alpha * p
@@ -389,6 +390,56 @@ def pcg(apply_A, b, precond=None, rtol=1e-10, maxiter=None, x0=None, project=Non
         p += z
         rz = rz_new
     return x, maxiter, history
+
+
+def _pcg_report(raise_on_failure, *args, **kwargs):
+    """:func:`pcg`, returning the last iterate of a breakdown instead of raising when the
+    caller asked for no raise (the final residual check then reports it)."""
+    try:
+        return pcg(*args, **kwargs)
+    except ConvergenceError as err:
+        if raise_on_failure or err.x is None:
+            raise
+        return err.x, err.iterations, err.residuals
+
+
+#: Condition number (1-norm estimate) above which a direct solve is refused as singular.
+SINGULAR_CONDITION = 1e13
+
+
+def lu_nbytes(A):
+    """Estimated bytes of a sparse LU factorisation of the operator ``A``.
+
+    Nested-dissection fill of a grid with ``N`` unknowns and ``D`` axes of more than one
+    dof: about ``10 N log2 N`` entries in 2D and ``32 N^(2(D-1)/D)`` in 3D and above
+    (constants measured on SuperLU fill of Q1–Q8 Laplacians, rounded up); never less than
+    the CSR form.  12 bytes per entry.
+    """
+    N = max(int(A.shape[0]), 2)
+    D = sum(1 for n in A.in_shape if n > 1)
+    nnz = A.nnz_bound()
+    if D <= 1:
+        fill = 3.0 * nnz
+    elif D == 2:
+        fill = 10.0 * N * np.log2(N)
+    else:
+        fill = 32.0 * float(N) ** (2.0 * (D - 1) / D)
+    return int(12 * max(fill, nnz)) + A.csr_nbytes()
+
+
+def _condition_estimate(Acsr, lu):
+    """1-norm condition number estimate ``‖A‖₁ ‖A⁻¹‖₁`` from an LU factorisation."""
+    n = Acsr.shape[0]
+    norm_a = float(abs(Acsr).sum(axis=0).max())
+    inv = spla.LinearOperator(
+        (n, n),
+        matvec=lu.solve,
+        rmatvec=lambda y: lu.solve(np.asarray(y, dtype=float), trans="T"),
+        dtype=float,
+    )
+    with np.errstate(all="ignore"):
+        norm_inv = float(spla.onenormest(inv)) if n > 1 else float(abs(lu.solve(np.ones(1)))[0])
+    return norm_a * norm_inv if np.isfinite(norm_inv) else np.inf
 
 
 def _auto_method(A):
@@ -429,7 +480,7 @@ def solve(A, b, method="auto", rtol=1e-10, maxiter=None, singular=False, raise_o
     if not isinstance(A, KronOperator):
         raise FemkronTypeError(f"A must be a KronOperator, got {type(A).__name__}")
     check_choice(method, "method", METHODS)
-    b = np.asarray(b, dtype=float)
+    b = as_array(b, "b", finite=False)
     if b.shape != (A.shape[0],):
         raise FemkronValueError(f"b must have shape ({A.shape[0]},), got {b.shape}")
     if not np.all(np.isfinite(b)):
@@ -454,12 +505,33 @@ def solve(A, b, method="auto", rtol=1e-10, maxiter=None, singular=False, raise_o
         setup = fdm.setup_seconds
         x = fdm.solve(b)
     elif method == "direct":
+        check_allocation(
+            lu_nbytes(A),
+            f"a sparse LU factorisation of this {A.shape[0]}×{A.shape[1]} operator",
+            "use method='fdm' (separable operators) or method='amg'",
+        )
         Acsr = A.tocsr()
         if singular:
             Acsr = Acsr[1:, 1:]
         ts = time.perf_counter()
-        lu = spla.splu(Acsr.tocsc(), permc_spec="MMD_AT_PLUS_A")
+        try:
+            lu = spla.splu(Acsr.tocsc(), permc_spec="MMD_AT_PLUS_A")
+        except RuntimeError as err:  # SuperLU: "Factor is exactly singular"
+            raise FemkronValueError(
+                f"A is singular: the sparse LU failed ({err}); a pure Neumann/periodic problem "
+                "needs singular=True, a Helmholtz problem may sit at a resonance"
+            ) from None
         setup = time.perf_counter() - ts
+        condition = _condition_estimate(Acsr, lu)
+        if not condition < SINGULAR_CONDITION:
+            raise FemkronValueError(
+                f"A is numerically singular: condition number estimate {condition:.2e} (over "
+                f"{SINGULAR_CONDITION:.0e}); a Robin coefficient that (nearly) cancels, a "
+                "Helmholtz wavenumber at a resonance, or a pure Neumann/periodic problem "
+                "without singular=True"
+            )
+        if condition > 1e8:
+            note = (note + "; " if note else "") + f"condition number estimate {condition:.1e}"
         if singular:
             x = np.concatenate([[0.0], lu.solve(b[1:])])
         else:
@@ -469,20 +541,37 @@ def solve(A, b, method="auto", rtol=1e-10, maxiter=None, singular=False, raise_o
         if np.any(diag <= 0):
             raise FemkronValueError("method='cg' needs a positive diagonal (an SPD operator)")
         inv = 1.0 / diag
-        x, iterations, history = pcg(
-            A.__matmul__, b, lambda r: inv * r, rtol, maxiter, project=project if singular else None
+        x, iterations, history = _pcg_report(
+            raise_on_failure,
+            A.__matmul__,
+            b,
+            lambda r: inv * r,
+            rtol,
+            maxiter,
+            project=project if singular else None,
         )
     else:  # amg
         import pyamg
 
+        check_allocation(
+            3 * A.csr_nbytes(),
+            f"the CSR form and AMG hierarchy of this {A.shape[0]}×{A.shape[1]} operator",
+            "use method='fdm' (separable operators) or method='cg' (matrix-free)",
+        )
         ts = time.perf_counter()
         Acsr = A.tocsr()
         B = np.ones((A.shape[0], 1))
         ml = pyamg.smoothed_aggregation_solver(Acsr, B=B, symmetry="hermitian")
         M = ml.aspreconditioner(cycle="V")
         setup = time.perf_counter() - ts
-        x, iterations, history = pcg(
-            Acsr.__matmul__, b, M.matvec, rtol, maxiter, project=project if singular else None
+        x, iterations, history = _pcg_report(
+            raise_on_failure,
+            Acsr.__matmul__,
+            b,
+            M.matvec,
+            rtol,
+            maxiter,
+            project=project if singular else None,
         )
     if singular:
         x = project(x)
@@ -492,6 +581,13 @@ def solve(A, b, method="auto", rtol=1e-10, maxiter=None, singular=False, raise_o
     converged = True
     if method in ("cg", "amg"):
         converged = bool(history) and history[-1] <= rtol
+    elif not residual <= 1e-6:  # a direct method that left a large residual (or NaN)
+        if raise_on_failure:
+            raise FemkronValueError(
+                f"A is numerically singular: method={method!r} left a relative residual of "
+                f"{residual:.2e}"
+            )
+        converged = False
     info = SolveInfo(method, iterations, residual, seconds, setup, converged, history, note)
     if not converged and raise_on_failure:
         raise ConvergenceError(

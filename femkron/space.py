@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._validate import as_int, evaluate, is_number
+from ._validate import as_array, as_int, evaluate, is_number
 from .elements import Lagrange
 from .errors import FemkronTypeError, FemkronValueError
 from .mesh import Mesh1D
@@ -252,6 +252,8 @@ class Space1D:
         """CSR matrix mapping dofs to values (or ``derivative=1``: x-derivatives) at the
         Gauss points of every cell, flattened cell by cell: shape ``(cells*points, ndofs)``."""
         q = as_int(points, "points", minimum=1)
+        if derivative not in (0, 1):
+            raise FemkronValueError(f"derivative must be 0 or 1, got {derivative!r}")
         phi, dphi, _ = self._reference_tables(q)
         table = phi if derivative == 0 else dphi
         cells, n = self.mesh.cells, self.order + 1
@@ -275,7 +277,7 @@ class Space1D:
         """
         if derivative not in (0, 1):
             raise FemkronValueError(f"derivative must be 0 or 1, got {derivative!r}")
-        pts = np.asarray(points, dtype=float).ravel()
+        pts = as_array(points, "points").ravel()
         cell = self.mesh.locate(pts)
         h = self.mesh.h[cell]
         xi = np.clip(2.0 * (pts - self.mesh.nodes[cell]) / h - 1.0, -1.0, 1.0)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_int, as_real, evaluate, is_number
+from ._validate import as_int, as_real, as_vector, check_vectors, evaluate, is_number
 from .errors import FemkronTypeError, FemkronValueError, check_allocation
 from .kron import KronOperator, apply_axis
 from .mesh import Mesh1D, TensorMesh
@@ -117,9 +117,7 @@ class TensorSpace:
         dim = len(bounds)
         cells = _per_axis(cells, dim, "cells")
         order = _per_axis(order, dim, "order")
-        nodes = [nodes] * dim if isinstance(nodes, str) else list(nodes)
-        if len(nodes) != dim:
-            raise FemkronValueError(f"nodes must be a string or one per axis ({dim})")
+        nodes = _per_axis_nodes(nodes, dim)
         spaces = [
             Space1D(Mesh1D.uniform(a, b, n), order=p, nodes=fam)
             for (a, b), n, p, fam in zip(bounds, cells, order, nodes)
@@ -136,7 +134,7 @@ class TensorSpace:
                 f"mesh must be a TensorMesh or Mesh1D, got {type(mesh).__name__}"
             )
         order = _per_axis(order, mesh.dim, "order")
-        nodes = [nodes] * mesh.dim if isinstance(nodes, str) else list(nodes)
+        nodes = _per_axis_nodes(nodes, mesh.dim)
         return cls([Space1D(m, p, f) for m, p, f in zip(mesh.meshes, order, nodes)])
 
     def __repr__(self):
@@ -162,10 +160,13 @@ class TensorSpace:
 
     def grid(self, sparse=False):
         """Dof coordinates as arrays of shape :attr:`shape` (``indexing="ij"``)."""
+        if not sparse:
+            check_vectors(self.ndofs, self.dim, f"the dof grid of {self.ndofs} dofs")
         return tuple(np.meshgrid(*self.coords, indexing="ij", sparse=sparse))
 
     def interpolate(self, f):
         """Values of ``f(x, y, ...)`` at the dofs, shape :attr:`shape`."""
+        check_vectors(self.ndofs, 2, f"f at {self.ndofs} dofs")
         return np.array(evaluate(f, "f", self.grid(sparse=True), self.shape))
 
     def eval_matrices(self, points, derivative=None):
@@ -177,9 +178,20 @@ class TensorSpace:
 
     def evaluate(self, u, points):
         """Evaluate the dof vector ``u`` on the tensor grid of 1D ``points``."""
-        u = np.asarray(u, dtype=float).reshape(self.shape)
+        u = as_vector(u, "u", self.ndofs).reshape(self.shape)
         E = self.eval_matrices(points)
         return KronOperator.kron(*E).apply_grid(u)
+
+
+def _per_axis_nodes(nodes, dim):
+    if isinstance(nodes, str):
+        return [nodes] * dim
+    if not isinstance(nodes, (tuple, list)) or len(nodes) != dim:
+        raise FemkronValueError(
+            f"nodes must be 'gll', 'equispaced' or a sequence of {dim} of them (one per axis), "
+            f"got {nodes!r}"
+        )
+    return list(nodes)
 
 
 def _per_axis(value, dim, name):
@@ -467,6 +479,7 @@ def load_vector(V, f, quad=None, chunk_bytes=2**27):
     cells0 = V.spaces[0].mesh.cells
     per_cell = q[0] * rest * 8
     step = max(1, int(chunk_bytes // max(per_cell, 1)))
+    check_vectors(V.ndofs, 2, f"a load vector of {V.ndofs} dofs")
     out = np.zeros(V.shape)
     tail = [p.reshape([1] * (d + 1) + [-1] + [1] * (V.dim - d - 2)) for d, p in enumerate(pts[1:])]
     for start in range(0, cells0, step):
