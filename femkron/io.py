@@ -181,7 +181,7 @@ def _read_axis(name, text, i, table):
             f"{_where(name, text, None, i)}: missing key 'kind' (one of "
             f"{', '.join(repr(k) for k in AXIS_KEYS)})"
         )
-    if kind not in AXIS_KEYS:
+    if not isinstance(kind, str) or kind not in AXIS_KEYS:
         raise MeshFileError(
             f"{_where(name, text, 'kind', i)}: kind must be one of "
             f"{', '.join(repr(k) for k in AXIS_KEYS)}, got {kind!r}"
