@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_int, check_choice, evaluate
+from ._validate import as_array, as_int, as_vector, check_choice, evaluate
 from .errors import FemkronTypeError, FemkronValueError
 from .kron import apply_axis
 
@@ -30,10 +30,7 @@ def _check(V, u):
 
     if not isinstance(V, TensorSpace):
         raise FemkronTypeError(f"V must be a TensorSpace, got {type(V).__name__}")
-    u = np.asarray(u, dtype=float)
-    if u.size != V.ndofs:
-        raise FemkronValueError(f"u must have {V.ndofs} entries (V.ndofs), got {u.size}")
-    return u.reshape(V.shape)
+    return as_vector(u, "u", V.ndofs).reshape(V.shape)
 
 
 def _at_quadrature(V, U, derivative_axis, q):
@@ -105,10 +102,16 @@ def convergence_rate(h, errors):
     >>> round(convergence_rate([1, 0.5, 0.25], [1, 0.125, 0.015625]), 6)
     3.0
     """
-    h = np.asarray(h, dtype=float)
-    e = np.asarray(errors, dtype=float)
+    h = as_array(h, "h", finite=False)
+    e = as_array(errors, "errors", finite=False)
     if h.shape != e.shape or h.ndim != 1 or h.size < 2:
-        raise FemkronValueError("h and errors must be 1D arrays of the same length >= 2")
-    if np.any(h <= 0) or np.any(e <= 0) or not np.all(np.isfinite(e)):
-        raise FemkronValueError("h and errors must be positive and finite")
+        raise FemkronValueError(
+            f"h and errors must be 1D arrays of the same length >= 2, got shapes {h.shape} "
+            f"and {e.shape}"
+        )
+    for name, arr in (("h", h), ("errors", e)):
+        if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+            raise FemkronValueError(f"{name} must be positive and finite, got {arr.tolist()}")
+    if np.ptp(np.log(h)) == 0:
+        raise FemkronValueError(f"h must hold at least two different sizes, got {h.tolist()}")
     return float(np.round(np.polyfit(np.log(h), np.log(e), 1)[0], 12))
