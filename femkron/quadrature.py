@@ -25,14 +25,14 @@ import functools
 import numpy as np
 from numpy.polynomial import legendre
 
-from .errors import FemkronValueError
+from .errors import FemkronTypeError, FemkronValueError
 
 __all__ = ["gauss_legendre", "gauss_lobatto", "points_for_degree"]
 
 
 def _check_count(n, minimum, name="n"):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise FemkronValueError(f"{name} must be an integer >= {minimum}, got {n!r}")
+        raise FemkronTypeError(f"{name} must be an integer >= {minimum}, got {n!r}")
     if n < minimum:
         raise FemkronValueError(f"{name} must be an integer >= {minimum}, got {n}")
     return int(n)
