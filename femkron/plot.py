@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._validate import as_int, check_choice
-from .errors import FemkronTypeError, FemkronValueError
+from .errors import FemkronTypeError, FemkronValueError, ResourceError
 
 __all__ = [
     "plot_solution",
@@ -41,6 +41,8 @@ __all__ = [
 ]
 
 _AXES = ("x", "y", "z")
+#: Most stored entries :func:`plot_spy` draws (one marker each).
+SPY_MAX_NNZ = 2_000_000
 _TITLE = 12
 _LABEL = 11
 _TICK = 10
@@ -131,6 +133,8 @@ def sample_points(space, per_cell=None, max_points=600):
     if per_cell is None:
         per_cell = max(2 * space.order + 1, -(-120 // m.cells) + 1)
     per_cell = as_int(per_cell, "per_cell", minimum=2)
+    if m.cells >= max_points:  # more cells than a figure can show: sample the interval
+        return np.linspace(m.a, m.b, max_points)
     per_cell = max(2, min(per_cell, max_points // m.cells + 1))
     t = np.linspace(0.0, 1.0, per_cell)[:-1]
     x = (m.nodes[:-1, None] + m.h[:, None] * t[None, :]).ravel()
@@ -551,6 +555,12 @@ def plot_spy(op, ax=None, fig=None, blocks=True, markersize=None, title=None):
     block = None
     terms = None
     if isinstance(op, KronOperator):
+        if op.nnz_bound() > SPY_MAX_NNZ:
+            raise ResourceError(
+                f"op has about {op.nnz_bound()} stored entries, more than a spy plot can draw "
+                f"(SPY_MAX_NNZ = {SPY_MAX_NNZ}); plot the same operator on a coarser space, "
+                "whose block pattern is the same"
+            )
         A = op.tocsr()
         terms = len(op.terms)
         if op.naxes > 1:
