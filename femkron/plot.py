@@ -667,6 +667,12 @@ def plot_convergence(
         color = f"C{i % 10}"
         ax.loglog(h, e, "o-", color=color, lw=1.6, ms=5, label=f"{name}: slope {slope:.2f}")
         ax.loglog(hs, np.exp(np.polyval(c, np.log(hs))), "--", color=color, lw=1.0, alpha=0.7)
+    from matplotlib import ticker
+
+    if h.size <= 8:  # label the cell sizes themselves instead of sparse decades
+        ax.set_xticks(h)
+        ax.xaxis.set_major_formatter(ticker.FixedFormatter([f"{v:.3g}" for v in h]))
+        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=_TICK, loc="best")
     _style(ax, xlabel, ylabel, title)
