@@ -155,7 +155,9 @@ class LinearSystem:
         return u
 
 
-def poisson(V, f, kappa=1.0, bc=None, method="auto", rtol=1e-10, sigma=0.0, maxiter=None):
+def poisson(
+    V, f, kappa=1.0, bc=None, method="auto", rtol=1e-10, sigma=0.0, maxiter=None, **petsc_options
+):
     """Solve ``-∇·(κ∇u) + σ u = f`` on the box with boundary conditions ``bc``.
 
     Parameters
@@ -165,11 +167,15 @@ def poisson(V, f, kappa=1.0, bc=None, method="auto", rtol=1e-10, sigma=0.0, maxi
     kappa : number, tuple of per-axis callables (separable), or callable
     bc : dict or Condition, optional
         See :mod:`femkron.bc`; faces not named are homogeneous Dirichlet.
-    method : {"auto", "fdm", "amg", "cg", "direct"}
+    method : {"auto", "fdm", "amg", "cg", "direct", "petsc"}
+        ``"petsc"``: distributed over the MPI ranks, see :func:`femkron.petsc.poisson`.
     rtol : float
         Tolerance of iterative methods.
     sigma : float
         Reaction coefficient.
+    **petsc_options
+        Only with ``method="petsc"``: PETSc options (``ksp_type="cg"``, ``pc_type="gamg"``,
+        ...) and ``comm``, ``gather``, ``options_prefix``.
 
     Returns
     -------
@@ -184,6 +190,17 @@ def poisson(V, f, kappa=1.0, bc=None, method="auto", rtol=1e-10, sigma=0.0, maxi
     True
     """
     check_choice(method, "method", METHODS)
+    if method == "petsc":
+        from .petsc import poisson as petsc_poisson
+
+        return petsc_poisson(
+            V, f, kappa=kappa, bc=bc, rtol=rtol, sigma=sigma, maxiter=maxiter, **petsc_options
+        )
+    if petsc_options:
+        raise FemkronTypeError(
+            f"poisson() got unexpected keyword argument(s) {', '.join(sorted(petsc_options))} "
+            "(PETSc options are accepted only with method='petsc')"
+        )
     system = LinearSystem(V, f, kappa, bc, sigma)
     t0 = time.perf_counter()
     uc, info = solve(

@@ -39,7 +39,7 @@ from .kron import KronOperator, apply_axis
 
 __all__ = ["solve", "SolveInfo", "FastDiagonalization", "pcg", "METHODS", "StructureError"]
 
-METHODS = ("auto", "fdm", "amg", "cg", "direct")
+METHODS = ("auto", "fdm", "amg", "cg", "direct", "petsc")
 
 
 class StructureError(FemkronValueError):
@@ -461,7 +461,7 @@ def solve(A, b, method="auto", rtol=1e-10, maxiter=None, singular=False, raise_o
     ----------
     A : KronOperator
     b : array_like, length ``A.shape[0]``
-    method : {"auto", "fdm", "amg", "cg", "direct"}
+    method : {"auto", "fdm", "amg", "cg", "direct", "petsc"}
     rtol : float
         Relative residual tolerance of the iterative methods.
     maxiter : int, optional
@@ -489,6 +489,10 @@ def solve(A, b, method="auto", rtol=1e-10, maxiter=None, singular=False, raise_o
     if maxiter is not None:
         maxiter = as_int(maxiter, "maxiter", minimum=1)
     note = ""
+    if method == "petsc":  # distributed over the MPI ranks (femkron.petsc, needs petsc4py)
+        from .petsc import solve as petsc_solve
+
+        return petsc_solve(A, b, rtol=rtol, maxiter=maxiter, singular=singular)
     if method == "auto":
         method, note = _auto_method(A)
     t0 = time.perf_counter()
