@@ -12,6 +12,7 @@ True
 """
 
 from . import plot
+from .assembly import assemble
 from .bc import BoundaryConditions, Condition, Dirichlet, Neumann, Periodic, Robin
 from .elements import Lagrange
 from .errors import (
@@ -32,6 +33,7 @@ from .quadrature import gauss_legendre, gauss_lobatto
 from .solvers import FastDiagonalization, SolveInfo, solve
 from .space import Space1D
 from .tensor import (
+    Anisotropic,
     SeparableExpansion,
     TensorSpace,
     advection,
@@ -44,6 +46,8 @@ from .tensor import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Anisotropic",
+    "assemble",
     "BoundaryConditions",
     "Condition",
     "ConvergenceError",

@@ -37,6 +37,10 @@ __all__ = [
     "load_vector",
     "separable_expansion",
     "SeparableExpansion",
+    "Anisotropic",
+    "coefficient_quad",
+    "sample_coefficient",
+    "weighted_coefficients",
     "AXIS_NAMES",
 ]
 
@@ -219,6 +223,221 @@ def _check_space(V):
 
 
 # ---- coefficients -----------------------------------------------------------------------
+class Anisotropic:
+    """A diagonal anisotropic coefficient ``κ = diag(κ_x, κ_y[, κ_z])``.
+
+    ``-∇·(κ∇u)`` becomes ``-Σ_d ∂_d(κ_d ∂_d u)``.  Each component is a positive number or a
+    callable of *all* coordinates, ``κ_d(x, y, ...)``.  (A plain tuple ``kappa=(a, b)`` means
+    something else: the *separable scalar* coefficient ``κ = a(x)·b(y)``.)
+
+    Parameters
+    ----------
+    *components : number or callable
+        One per axis.
+
+    Examples
+    --------
+    >>> import femkron as fk
+    >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=2, order=1)
+    >>> kappa = fk.Anisotropic(2.0, lambda x, y: 1 + x * y)
+    >>> kappa
+    Anisotropic(2.0, <lambda>)
+    >>> fk.stiffness(V, kappa).shape
+    (9, 9)
+    """
+
+    def __init__(self, *components):
+        if len(components) == 1 and isinstance(components[0], (tuple, list)):
+            components = tuple(components[0])
+        if not components:
+            raise FemkronValueError("Anisotropic needs one component per axis, got none")
+        for d, c in enumerate(components):
+            if is_number(c):
+                as_real(c, f"kappa component {d}", positive=True)
+            elif not callable(c):
+                raise FemkronTypeError(
+                    f"kappa component {d} must be a positive number or a callable "
+                    f"κ_{d}(x, y, ...), got {c!r}"
+                )
+        self.components = tuple(float(c) if is_number(c) else c for c in components)
+
+    def __len__(self):
+        return len(self.components)
+
+    def __repr__(self):
+        parts = [
+            repr(c) if is_number(c) else getattr(c, "__name__", type(c).__name__)
+            for c in self.components
+        ]
+        return f"Anisotropic({', '.join(parts)})"
+
+
+def is_constant_coefficient(kappa):
+    """True for ``None``, a number or an :class:`Anisotropic` of numbers."""
+    if kappa is None or is_number(kappa):
+        return True
+    return isinstance(kappa, Anisotropic) and all(is_number(c) for c in kappa.components)
+
+
+def is_kronecker_coefficient(kappa):
+    """True when ``kappa`` keeps the stiffness one exact Kronecker sum (a constant, an
+    :class:`Anisotropic` of numbers, or a separable tuple of per-axis factors)."""
+    return is_constant_coefficient(kappa) or isinstance(kappa, (tuple, list))
+
+
+def coefficient_quad(V, quad=None):
+    """Gauss points per cell and axis used for variable coefficients: ``p + 2`` by default
+    (one number for every axis, or one per axis)."""
+    V = _check_space(V)
+    if quad is None:
+        return tuple(s.order + 2 for s in V.spaces)
+    if isinstance(quad, (tuple, list)):
+        if len(quad) != V.dim:
+            raise FemkronValueError(f"quad must be an int or {V.dim} ints, got {quad!r}")
+        return tuple(as_int(q, f"quad[{d}]", minimum=1) for d, q in enumerate(quad))
+    q = as_int(quad, "quad", minimum=1)
+    return (q,) * V.dim
+
+
+def quadrature_points(V, quad=None):
+    """Per-axis Gauss points and weights (flat, cell by cell) of :func:`coefficient_quad`."""
+    quad = coefficient_quad(V, quad)
+    pts, wts = [], []
+    for s, q in zip(V.spaces, quad):
+        x, w = s.quadrature(q)
+        pts.append(x.ravel())
+        wts.append(w.ravel())
+    return pts, wts, quad
+
+
+def sample_coefficient(V, coef, name="kappa", quad=None, sign="positive"):
+    """Values of a scalar coefficient on the tensor Gauss grid, shape ``(Q_0, Q_1, ...)``.
+
+    ``coef`` is a number, a callable ``c(x, y, ...)`` or a tuple of per-axis factors.
+    ``sign`` is ``"positive"`` (κ > 0), ``"nonnegative"`` (ρ ≥ 0) or ``None``; a violation or
+    a NaN raises an error naming ``name``, the value and the point.
+
+    Examples
+    --------
+    >>> import femkron as fk
+    >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=2, order=1)
+    >>> sample_coefficient(V, lambda x, y: 1 + x + y).shape
+    (6, 6)
+    >>> try:
+    ...     sample_coefficient(V, lambda x, y: x - 0.5)
+    ... except ValueError as err:
+    ...     print(str(err)[:40])
+    kappa must be > 0 at every quadrature po
+    """
+    V = _check_space(V)
+    pts, _, quad = quadrature_points(V, quad)
+    shape = tuple(p.size for p in pts)
+    check_allocation(
+        8 * int(np.prod(shape, dtype=np.int64)),
+        f"sampling {name} on the {'×'.join(map(str, shape))} quadrature grid",
+        "use a coarser mesh, fewer quadrature points, or a constant/separable coefficient",
+    )
+    if isinstance(coef, (tuple, list)):
+        if len(coef) != V.dim:
+            raise FemkronValueError(
+                f"{name} given per axis must have {V.dim} entries, got {len(coef)}"
+            )
+        values = np.ones(shape)
+        for d, c in enumerate(coef):
+            sh = [1] * V.dim
+            sh[d] = -1
+            if c is not None:
+                values = values * evaluate(c, f"{name}[{d}]", (pts[d],)).reshape(sh)
+    elif is_number(coef) or callable(coef):
+        grids = np.meshgrid(*pts, indexing="ij", sparse=True)
+        values = np.array(evaluate(coef, name, grids, shape), dtype=float)
+    else:
+        raise FemkronTypeError(
+            f"{name} must be a number, a callable {name}(x, y, ...) or a tuple of per-axis "
+            f"callables, got {type(coef).__name__}"
+        )
+    _check_sign(values, name, sign, pts)
+    return values
+
+
+def _check_sign(values, name, sign, pts):
+    if sign is None:
+        return
+    bad = values <= 0 if sign == "positive" else values < 0
+    if np.any(bad):
+        where = np.unravel_index(int(np.argmin(values)), values.shape)
+        at = ", ".join(f"{_axis_label(d)}={pts[d][i]:.4g}" for d, i in enumerate(where))
+        rule = "> 0" if sign == "positive" else ">= 0"
+        raise FemkronValueError(
+            f"{name} must be {rule} at every quadrature point; got {float(values.min()):.4g} "
+            f"at ({at}) ({int(np.count_nonzero(bad))} of {values.size} points violate it)"
+        )
+
+
+def coefficient_components(V, kappa, quad=None, name="kappa"):
+    """Per-axis diffusion components on the Gauss grid: a list of ``V.dim`` arrays.
+
+    A scalar κ gives the same array for every axis; an :class:`Anisotropic` one array per
+    component.  Every value is checked to be positive and finite.
+    """
+    V = _check_space(V)
+    if isinstance(kappa, Anisotropic):
+        if len(kappa) != V.dim:
+            raise FemkronValueError(
+                f"{name} = {kappa!r} has {len(kappa)} components; this {V.dim}D space needs {V.dim}"
+            )
+        return [
+            sample_coefficient(V, c, f"{name} component {d}", quad)
+            for d, c in enumerate(kappa.components)
+        ]
+    values = sample_coefficient(V, 1.0 if kappa is None else kappa, name, quad)
+    return [values] * V.dim
+
+
+def weighted_coefficients(V, kappa=1.0, sigma=0.0, quad=None):
+    """Coefficients times quadrature weights and Jacobians at the Gauss points.
+
+    With reference basis tables ``B`` (values) and ``D`` (``d/dξ``) per axis, the operator
+    ``∫ κ∇u·∇v + σ u v`` is ``Σ_d (⊗B..D_d..B)ᵀ diag(c_d) (⊗B..D_d..B) + (⊗B)ᵀ diag(c_σ) (⊗B)``.
+    Returns ``(c, c_sigma, quad)`` with ``c`` a list of ``V.dim`` arrays on the Gauss grid
+    and ``c_sigma`` an array or ``None`` (no reaction).  ``sigma`` must be ``>= 0``.
+    """
+    V = _check_space(V)
+    quad = coefficient_quad(V, quad)
+    comps = coefficient_components(V, kappa, quad)
+    jac, wphys = [], []
+    for s, q in zip(V.spaces, quad):
+        _, w = s.quadrature(q)  # physical weights = reference weights * h/2
+        jac.append(np.repeat(0.5 * s.mesh.h, q))
+        wphys.append(w.ravel())
+    shape = comps[0].shape
+
+    def outer(vectors):
+        out = np.ones(shape)
+        for d, v in enumerate(vectors):
+            sh = [1] * V.dim
+            sh[d] = -1
+            out = out * v.reshape(sh)
+        return out
+
+    W = outer(wphys)
+    cache = {}
+    c = []
+    for d in range(V.dim):
+        key = id(comps[d])
+        base = cache.get(key)
+        if base is None:
+            base = cache[key] = comps[d] * W
+        sh = [1] * V.dim
+        sh[d] = -1
+        c.append(base / (jac[d] ** 2).reshape(sh))
+    c_sigma = None
+    if not (is_number(sigma) and float(sigma) == 0.0):
+        c_sigma = sample_coefficient(V, sigma, "sigma", quad, sign="nonnegative") * W
+    return c, c_sigma, quad
+
+
+# ---- low-rank separable expansion --------------------------------------------------------
 class SeparableExpansion:
     """``κ(x) ≈ Σ_r w_r Π_d g_rd(x_d)`` with the ``g_rd`` sampled at each axis's Gauss points.
 
@@ -234,6 +453,8 @@ class SeparableExpansion:
         Relative max-norm error of the expansion on the quadrature grid.
     quad : tuple of int
         Gauss points per cell on each axis.
+    min_value : float
+        Smallest sampled value of the coefficient.
     """
 
     def __init__(self, terms, ranks, error, quad, vmin):
@@ -248,11 +469,13 @@ class SeparableExpansion:
         return f"<SeparableExpansion rank={self.rank} ranks={self.ranks} error={self.error:.2e}>"
 
 
-def separable_expansion(V, kappa, tol=1e-12, quad=None, name="kappa", max_rank=64):
+def separable_expansion(V, kappa, tol=1e-12, quad=None, name="kappa", max_rank=64, sign="positive"):
     """Expand a general coefficient into separable terms by truncated SVDs (tensor train).
 
-    ``kappa(x, y[, z])`` is sampled on the tensor grid of Gauss points and compressed by a
-    sequence of SVDs truncated at relative Frobenius tolerance ``tol``.
+    ``kappa(x, y[, z])`` is sampled on the tensor grid of Gauss points (``p + 2`` per cell by
+    default, see :func:`coefficient_quad`) and compressed by a sequence of SVDs truncated at
+    relative Frobenius tolerance ``tol``.  The result reports its ``rank`` and its relative
+    max-norm ``error`` on that grid.
 
     Examples
     --------
@@ -263,18 +486,15 @@ def separable_expansion(V, kappa, tol=1e-12, quad=None, name="kappa", max_rank=6
     (2, True)
     """
     V = _check_space(V)
-    quad = tuple(
-        2 * s.order + 2 if quad is None else as_int(quad, "quad", minimum=1) for s in V.spaces
-    )
-    pts = [s.quadrature(q)[0] for s, q in zip(V.spaces, quad)]
-    shape = tuple(p.size for p in pts)
-    check_allocation(
-        8 * int(np.prod(shape, dtype=np.int64)),
-        f"sampling {name} on the {('×'.join(map(str, shape)))} quadrature grid",
-        "give a separable coefficient as a tuple of 1D callables",
-    )
-    grids = np.meshgrid(*[p.ravel() for p in pts], indexing="ij", sparse=True)
-    values = np.array(evaluate(kappa, name, grids, shape))
+    tol = as_real(tol, "tol", positive=True)
+    max_rank = as_int(max_rank, "max_rank", minimum=1)
+    quad = coefficient_quad(V, quad)
+    values = sample_coefficient(V, kappa, name, quad, sign=sign)
+    return _expand_values(V, values, tol, quad, max_rank)
+
+
+def _expand_values(V, values, tol, quad, max_rank=64):
+    shape = values.shape
     vmin = float(values.min())
     norm = np.linalg.norm(values)
     D = V.dim
@@ -321,7 +541,7 @@ def _evaluate_terms(terms, shape):
     return out
 
 
-def _coefficient_terms(V, coef, name, positive):
+def _coefficient_terms(V, coef, name, positive, tol=1e-12, quad=None, expansions=None):
     """Split a coefficient into separable terms: list of (weight, per-axis 1D coefs)."""
     D = V.dim
     if coef is None:
@@ -329,11 +549,17 @@ def _coefficient_terms(V, coef, name, positive):
     if is_number(coef):
         c = as_real(coef, name, positive=positive)
         return [(c, [None] * D)]
+    if isinstance(coef, Anisotropic):
+        raise FemkronTypeError(
+            f"{name} cannot be Anisotropic here (a diffusion tensor is only meaningful in "
+            "stiffness); give a scalar coefficient"
+        )
     if isinstance(coef, (tuple, list)):
         if len(coef) != D:
             raise FemkronValueError(
                 f"{name} given per axis must have {D} entries (one callable or number per "
-                f"axis), got {len(coef)}"
+                f"axis), got {len(coef)}; for a diagonal anisotropic diffusion use "
+                f"fk.Anisotropic(...)"
             )
         for d, c in enumerate(coef):
             if not (c is None or is_number(c) or callable(c)):
@@ -351,11 +577,11 @@ def _coefficient_terms(V, coef, name, positive):
                     )
         return [(1.0, list(coef))]
     if callable(coef):
-        exp = separable_expansion(V, coef, name=name)
-        if positive and exp.min_value <= 0:
-            raise FemkronValueError(
-                f"{name} must be > 0 at every quadrature point, got min {exp.min_value:.3g}"
-            )
+        exp = separable_expansion(
+            V, coef, tol=tol, quad=quad, name=name, sign="positive" if positive else None
+        )
+        if expansions is not None:
+            expansions.append(exp)
         return exp.terms
     raise FemkronTypeError(
         f"{name} must be None, a number, a tuple of per-axis callables or a callable "
@@ -364,17 +590,26 @@ def _coefficient_terms(V, coef, name, positive):
 
 
 # ---- operators --------------------------------------------------------------------------
-def stiffness(V, kappa=None):
+def stiffness(V, kappa=None, tol=1e-12, quad=None, expansions=None):
     """Stiffness operator of ``-∇·(κ∇u)`` as a :class:`KronOperator`.
 
     Parameters
     ----------
     V : TensorSpace
-    kappa : None, number, tuple or callable
+    kappa : None, number, tuple, callable or Anisotropic
         ``None``/number: constant; a tuple ``(a, b[, c])`` of per-axis callables or numbers:
         the separable ``κ = a(x) b(y) c(z)``, which stays one Kronecker sum
         ``K[a]⊗M[b] + M[a]⊗K[b]``; a callable ``κ(x, y, ...)``: expanded into separable terms
-        by :func:`separable_expansion` (exact to its tolerance).
+        by :func:`separable_expansion` (exact up to ``tol``); :class:`Anisotropic`
+        ``(κ_x, κ_y, ...)``: the diagonal tensor, one expansion per component (axis ``d`` only
+        takes terms with ``K`` in axis ``d``).
+    tol : float
+        Truncation tolerance of the expansions.
+    quad : int, optional
+        Gauss points per cell of the expansions (default ``p + 2``).
+    expansions : list, optional
+        When given, the :class:`SeparableExpansion` objects made are appended to it (to read
+        their ``rank`` and ``error``).
 
     Examples
     --------
@@ -382,10 +617,28 @@ def stiffness(V, kappa=None):
     >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=2, order=1)
     >>> len(stiffness(V).terms), len(stiffness(V, kappa=(lambda x: 1 + x, 2.0)).terms)
     (2, 2)
+    >>> made = []
+    >>> A = stiffness(V, lambda x, y: 1 + x * y, expansions=made)
+    >>> len(A.terms), made[0].rank
+    (4, 2)
     """
     V = _check_space(V)
     terms = []
-    for w, coefs in _coefficient_terms(V, kappa, "kappa", positive=True):
+    if isinstance(kappa, Anisotropic):
+        if len(kappa) != V.dim:
+            raise FemkronValueError(
+                f"kappa = {kappa!r} has {len(kappa)} components; this {V.dim}D space needs {V.dim}"
+            )
+        for d, comp in enumerate(kappa.components):
+            name = f"kappa component {d}"
+            for w, coefs in _coefficient_terms(V, comp, name, True, tol, quad, expansions):
+                factors = tuple(
+                    s.stiffness(c) if e == d else s.mass(c)
+                    for e, (s, c) in enumerate(zip(V.spaces, coefs))
+                )
+                terms.append((w, factors))
+        return KronOperator(terms)
+    for w, coefs in _coefficient_terms(V, kappa, "kappa", True, tol, quad, expansions):
         Ms = [s.mass(c) for s, c in zip(V.spaces, coefs)]
         Ks = [s.stiffness(c) for s, c in zip(V.spaces, coefs)]
         for d in range(V.dim):
@@ -393,12 +646,12 @@ def stiffness(V, kappa=None):
     return KronOperator(terms)
 
 
-def mass(V, coef=None):
+def mass(V, coef=None, tol=1e-12, quad=None, expansions=None):
     """Mass operator ``∫ c u v`` as a :class:`KronOperator` (``coef`` as in :func:`stiffness`,
-    but may be zero or negative)."""
+    but may be zero or negative; ``tol``, ``quad`` and ``expansions`` too)."""
     V = _check_space(V)
     terms = []
-    for w, coefs in _coefficient_terms(V, coef, "coef", positive=False):
+    for w, coefs in _coefficient_terms(V, coef, "coef", False, tol, quad, expansions):
         terms.append((w, tuple(s.mass(c) for s, c in zip(V.spaces, coefs))))
     return KronOperator(terms)
 
