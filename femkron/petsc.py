@@ -69,8 +69,8 @@ __all__ = [
 #: Gather the solution on every rank by default up to this many dofs.
 GATHER_LIMIT = 10**7
 
-#: Rows generated per chunk by :func:`kron_rows` (bounds its temporaries).
-ROW_CHUNK = 2**15
+#: Entries generated per chunk by :func:`kron_rows` (bounds its temporaries).
+CHUNK_ENTRIES = 2**16
 
 _INSTALL = (
     "install PETSc for Python: with the distribution's packages, e.g. Debian/Ubuntu "
@@ -242,10 +242,16 @@ def kron_rows(op, start, stop):
         counts *= np.diff(patterns[d].indptr)[multi[d]]
     indptr = np.zeros(R + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
-    indices = np.empty(int(indptr[-1]), dtype=np.int64)
+    # 32-bit indices where they fit (what scipy and most PETSc builds use)
+    small = max(int(indptr[-1]), op.shape[1]) < 2**31
+    itype = np.int32 if small else np.int64
+    indices = np.empty(int(indptr[-1]), dtype=itype)
     data = np.empty(int(indptr[-1]))
-    for c0 in range(0, R, ROW_CHUNK):
-        c1 = min(R, c0 + ROW_CHUNK)
+    c0 = 0
+    while c0 < R:
+        # rows c0:c1 hold at most CHUNK_ENTRIES entries (at least one row)
+        c1 = int(np.searchsorted(indptr, indptr[c0] + CHUNK_ENTRIES, side="right")) - 1
+        c1 = min(R, max(c1, c0 + 1))
         lo, hi = int(indptr[c0]), int(indptr[c1])
         idx = [m[c0:c1] for m in multi]
         # entries as (row, column prefix, per-term value prefix), expanded axis by axis; each
@@ -268,7 +274,8 @@ def kron_rows(op, start, stop):
                 val[t] *= values[d][t][pos]
         indices[lo:hi] = col
         data[lo:hi] = val.sum(axis=0)
-    return sp.csr_matrix((data, indices, indptr), shape=(R, op.shape[1]))
+        c0 = c1
+    return sp.csr_matrix((data, indices, indptr.astype(itype)), shape=(R, op.shape[1]))
 
 
 # ---- communicators and agreement -----------------------------------------------------------
@@ -294,14 +301,21 @@ def _comm(comm, PETSc):
 def _agree(mpicomm, message, cls=FemkronValueError):
     """Collective check: raise ``cls`` on every rank when any rank has a ``message``.
 
+    ``message`` may also be a femkron exception: its class and text are raised everywhere.
+
     Every rank must call this at the same point; it is the only way a rank-local problem
     (a wrong local size, an option that differs between ranks) becomes the same error
     everywhere instead of a deadlock in the next collective call.
     """
+    if isinstance(message, FemkronError):
+        message = (type(message).__name__, str(message))
     messages = mpicomm.allgather(message)
     bad = [(r, m) for r, m in enumerate(messages) if m is not None]
     if bad:
         r, m = bad[0]
+        if isinstance(m, tuple):
+            kinds = {c.__name__: c for c in (FemkronTypeError, FemkronValueError)}
+            cls, m = kinds.get(m[0], FemkronValueError), m[1]
         where = f"rank {r}" if mpicomm.Get_size() > 1 else "this rank"
         more = f" (and {len(bad) - 1} other rank(s))" if len(bad) > 1 else ""
         raise cls(f"{m} [on {where}{more}]")
@@ -384,7 +398,11 @@ def to_petsc(operator, comm=None, rows=None):
     mat.setType(PETSc.Mat.Type.AIJ)
     it = PETSc.IntType
     mat.setPreallocationCSR(
-        (local.indptr.astype(it), local.indices.astype(it), local.data.astype(PETSc.ScalarType))
+        (
+            local.indptr.astype(it, copy=False),
+            local.indices.astype(it, copy=False),
+            local.data.astype(PETSc.ScalarType, copy=False),
+        )
     )
     mat.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, True)
     mat.assemble()
@@ -535,7 +553,7 @@ def _check_options(PETSc, options, mpicomm):
                 "none: use pc_type='gamg'"
             )
     except FemkronError as err:
-        message = str(err)
+        message = err
     _agree(mpicomm, message)
     everyone = mpicomm.allgather(sorted(clean.items(), key=lambda kv: kv[0]))
     differ = [r for r, o in enumerate(everyone) if o != everyone[0]]
@@ -623,7 +641,7 @@ def ksp_solve(mat, b, rtol=1e-10, maxiter=None, nullspace=False, options_prefix=
                 f"options_prefix must be a string, got {type(options_prefix).__name__}"
             )
     except FemkronError as err:
-        message = message or str(err)
+        message = message or err
     _agree(mcomm, message)
     clean = _check_options(PETSc, {**_DEFAULTS, **options}, mcomm)
     prefix = options_prefix or ""
@@ -940,7 +958,7 @@ def poisson(
                 "at least one slab; refine the x axis or use fewer ranks"
             )
     except FemkronError as err:
-        message = f"{type(err).__name__}: {err}"
+        message = err
     _agree(mpicomm, message)
     block = int(np.prod(bcs.shape[1:], dtype=np.int64))
     offsets = row_partition(bcs.shape, size)
@@ -964,7 +982,7 @@ def poisson(
             rows, lift, s_lo = _slab_rhs(V, bcs, A_full, f, i_lo, i_hi)
             b_local = restrict_rest.apply_grid(rows).reshape(-1)
     except FemkronError as err:
-        message = f"{type(err).__name__}: {err}"
+        message = err
     _agree(mpicomm, message)
     bvec = to_petsc_vec(b_local, mat, local=True)
     setup = time.perf_counter() - t0
@@ -1066,8 +1084,7 @@ def bench(cells=256, order=2, dim=2, comm=None, repeat=3, solve=True):
         t = time.perf_counter()
         mat = to_petsc(A, comm=pcomm, rows=offsets)
         t_mat = min(t_mat, time.perf_counter() - t)
-    nnz = int(mat.getInfo()["nz_used"])
-    nnz = mpicomm.allreduce(nnz) if size > 1 else nnz
+    nnz = int(mat.getInfo(PETSc.Mat.InfoType.GLOBAL_SUM)["nz_used"])
     serial = None
     if size == 1:
         serial = np.inf
