@@ -2,7 +2,7 @@
 
 Every rank compares the distributed solve with the serial femkron solve of the same problems,
 checks that it generated only its own rows, and that a wrong local vector size on one rank is
-the same error on every rank.  Prints one JSON line per rank; exits 1 when a check fails.
+the same error on every rank.  Rank 0 prints one JSON line per rank; exits 1 when a check fails.
 """
 
 import json
@@ -85,7 +85,10 @@ def main():
                 report["failures"].append(f"error does not name the rank: {err}")
     except Exception:
         report["failures"].append(traceback.format_exc())
-    print(json.dumps(report), flush=True)
+    reports = comm.gather(report, root=0)  # one writer: no interleaved lines
+    if rank == 0:
+        for r in reports:
+            print(json.dumps(r), flush=True)
     return 1 if report["failures"] else 0
 
 
