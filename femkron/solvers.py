@@ -37,7 +37,16 @@ from ._validate import as_array, as_int, as_real, check_choice
 from .errors import ConvergenceError, FemkronTypeError, FemkronValueError, check_allocation
 from .kron import KronOperator, apply_axis
 
-__all__ = ["solve", "SolveInfo", "FastDiagonalization", "pcg", "METHODS", "StructureError"]
+__all__ = [
+    "solve",
+    "SolveInfo",
+    "FastDiagonalization",
+    "pcg",
+    "METHODS",
+    "StructureError",
+    "backward_error",
+    "lu_nbytes",
+]
 
 METHODS = ("auto", "fdm", "amg", "cg", "direct", "petsc")
 
@@ -257,6 +266,7 @@ class FastDiagonalization:
         Ks[0] = Ks[0] + sig * Ms[0]
         self.sigma = sig
         self.lams, self.S, self.St = [], [], []
+        noise = 0.0
         for d, (K, M) in enumerate(zip(Ks, Ms)):
             scale = max(np.abs(K).max(), 1e-300)
             if np.abs(K - K.T).max() > 1e-12 * scale:
@@ -264,12 +274,24 @@ class FastDiagonalization:
             mscale = max(np.abs(M).max(), 1e-300)
             if np.abs(M - M.T).max() > 1e-12 * mscale:
                 raise StructureError(f"axis {d}: the mass factor is not symmetric")
+            # symmetric diagonal scaling D K D, D M D with D = diag(M)^(-1/2): on strongly
+            # graded meshes (cells from 1e-11 to 0.3) the unscaled pencil gives wrong, even
+            # negative, eigenvalues; the scaled one keeps them (S = D Ŝ, still Sᵀ M S = I)
+            mdiag = np.diag(M)
+            dscale = 1.0 / np.sqrt(mdiag) if np.all(mdiag > 0) else np.ones(K.shape[0])
+            Kd = (0.5 * (K + K.T)) * dscale[:, None] * dscale[None, :]
+            Md = (0.5 * (M + M.T)) * dscale[:, None] * dscale[None, :]
             try:
-                lam, S = sla.eigh(0.5 * (K + K.T), 0.5 * (M + M.T))
+                lam, S = sla.eigh(Kd, Md)
             except np.linalg.LinAlgError:
                 raise StructureError(
                     f"axis {d}: the mass factor is not positive definite"
                 ) from None
+            S = dscale[:, None] * S
+            # absolute rounding level of the eigenvalues of smooth modes: eps Σ|K| / 1ᵀM1
+            msum = float(M.sum())
+            mscale = msum if msum > 0 else float(np.trace(M))
+            noise += np.finfo(float).eps * float(np.abs(K).sum()) / max(mscale, 1e-300)
             self.lams.append(lam)
             self.S.append(np.ascontiguousarray(S))
             self.St.append(np.ascontiguousarray(S.T))
@@ -279,14 +301,17 @@ class FastDiagonalization:
             sh = [1] * len(self.shape1d)
             sh[d] = -1
             lam_grid = lam_grid + lam.reshape(sh)
-        scale = np.abs(lam_grid).max()
-        tiny = np.abs(lam_grid) <= 1e-11 * scale
+        # zero: within a thousand times the rounding level of the assembled factors (not
+        # relative to the largest eigenvalue, which graded meshes push to 1e22 and beyond)
+        self.zero_tolerance = 1e3 * noise
+        tiny = np.abs(lam_grid) <= self.zero_tolerance
         self.zero_modes = np.flatnonzero(tiny.ravel())
         if self.zero_modes.size and not singular:
             raise FemkronValueError(
                 f"the operator is singular: {self.zero_modes.size} eigenvalue(s) of the "
-                "Kronecker sum are zero (a pure Neumann/periodic problem, or a Helmholtz "
-                "wavenumber at a resonance)"
+                f"Kronecker sum are zero to rounding (|λ| <= {self.zero_tolerance:.1e}): a pure "
+                "Neumann/periodic problem, a Robin coefficient that (nearly) cancels, or a "
+                "Helmholtz wavenumber at a resonance"
             )
         if singular and self.zero_modes.size != 1:
             raise FemkronValueError(
@@ -442,6 +467,40 @@ def _condition_estimate(Acsr, lu):
     return norm_a * norm_inv if np.isfinite(norm_inv) else np.inf
 
 
+#: Largest componentwise backward error a fast-diagonalization solve may leave; above it the
+#: 1D eigenproblems were too ill-conditioned (e.g. cells from 1e-11 to 0.3 on one axis).
+FDM_BACKWARD_ERROR = 1e-8
+
+
+def backward_error(A, x, b):
+    """Componentwise (Oettli–Prager) backward error ``max_i |b - A x|_i / (|A| |x| + |b|)_i``.
+
+    About machine precision for a backward-stable solve, whatever the scaling of ``A``;
+    ``|A|`` is applied as the Kronecker sum of the entrywise absolute factors.
+
+    Examples
+    --------
+    >>> import femkron as fk
+    >>> A = fk.KronOperator.kron(np.array([[2.0, -1.0], [-1.0, 2.0]]))
+    >>> bool(backward_error(A, np.array([1.0, 1.0]), np.array([1.0, 1.0])) == 0.0)
+    True
+    """
+    absA = KronOperator([(abs(c), tuple(abs(F) for F in f)) for c, f in A.terms])
+    r = np.abs(b - A @ x)
+    den = absA @ np.abs(x) + np.abs(b)
+    out = np.zeros_like(r)
+    np.divide(r, den, out=out, where=den > 0)
+    out[(den == 0) & (r > 0)] = np.inf
+    return float(out.max()) if out.size else 0.0
+
+
+def fallback_method(A):
+    """The method ``auto`` uses when fast diagonalization is not possible or not accurate."""
+    if A.shape[0] <= 200_000 and A.csr_nbytes() < 2**30:
+        return "direct"
+    return "amg"
+
+
 def _auto_method(A):
     try:
         _separable_structure(A)
@@ -508,6 +567,19 @@ def solve(A, b, method="auto", rtol=1e-10, maxiter=None, singular=False, raise_o
         fdm = FastDiagonalization(A, singular=singular)
         setup = fdm.setup_seconds
         x = fdm.solve(b)
+        omega = backward_error(A, x, b)
+        if not omega <= FDM_BACKWARD_ERROR:
+            lost = (
+                f"fast diagonalization lost accuracy (componentwise backward error {omega:.1e}: "
+                "the 1D eigenproblems are too ill-conditioned, e.g. a strongly graded mesh)"
+            )
+            if note:  # chosen by auto: solve again with the general method
+                x, info = solve(A, b, fallback_method(A), rtol, maxiter, singular, raise_on_failure)
+                info.note = f"{note}; {lost}, so {info.method} instead"
+                info.seconds = time.perf_counter() - t0
+                return x, info
+            if raise_on_failure:
+                raise FemkronValueError(f"method='fdm': {lost}; use method='direct' or 'amg'")
     elif method == "direct":
         check_allocation(
             lu_nbytes(A),
@@ -585,6 +657,8 @@ def solve(A, b, method="auto", rtol=1e-10, maxiter=None, singular=False, raise_o
     converged = True
     if method in ("cg", "amg"):
         converged = bool(history) and history[-1] <= rtol
+    elif method == "fdm":
+        converged = bool(omega <= FDM_BACKWARD_ERROR)
     elif not residual <= 1e-6:  # a direct method that left a large residual (or NaN)
         if raise_on_failure:
             raise FemkronValueError(
