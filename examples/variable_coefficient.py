@@ -1,0 +1,80 @@
+# %% [markdown]
+# # A variable coefficient
+#
+# `-∇·(κ∇u) = f` with `κ(x, y) = 1 + ½ sin(2πx) sin(2πy)`. A general κ does not make one
+# Kronecker sum, but this one is a sum of two separable terms (`1·1 + ½ sin·sin`), and
+# femkron finds such an expansion numerically (`fk.separable_expansion`): the operator
+# becomes `Σ_r K[a_r]⊗M[b_r] + M[a_r]⊗K[b_r]`, still applied from 1D factors. The script
+# checks it against element-by-element assembly and measures the convergence rates.
+
+# %%
+
+import os
+import pathlib
+import sys
+import tempfile
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import femkron as fk
+
+
+def output_folder():
+    arg = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None
+    default = os.path.join(tempfile.gettempdir(), "femkron-examples")
+    folder = pathlib.Path(arg or os.environ.get("FEMKRON_EXAMPLE_OUT", default))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+OUT = output_folder()
+SMALL = os.environ.get("FEMKRON_EXAMPLE_SMALL") == "1"
+
+S2 = np.sin
+
+
+def kappa(x, y):
+    return 1 + 0.5 * S2(2 * np.pi * x) * S2(2 * np.pi * y)
+
+
+def exact(x, y):
+    return S2(np.pi * x) * S2(np.pi * y)
+
+
+def source(x, y):  # -∇·(κ∇u) = -κ Δu - ∇κ·∇u
+    kx = np.pi * np.cos(2 * np.pi * x) * S2(2 * np.pi * y)
+    ky = np.pi * S2(2 * np.pi * x) * np.cos(2 * np.pi * y)
+    ux = np.pi * np.cos(np.pi * x) * S2(np.pi * y)
+    uy = np.pi * S2(np.pi * x) * np.cos(np.pi * y)
+    return kappa(x, y) * 2 * np.pi**2 * exact(x, y) - (kx * ux + ky * uy)
+
+
+V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=6, order=2)
+made = []
+A = fk.stiffness(V, kappa=kappa, expansions=made)
+print(f"separable rank of κ: {made[0].rank}, {len(A.terms)} Kronecker terms")
+direct = fk.assemble(V, kappa=kappa)
+diff = abs(A.tocsr() - direct).max()
+print(f"Kronecker expansion vs element-by-element assembly: max entry difference {diff:.1e}")
+
+hs, errs = [], []
+for n in [4, 8, 16] if SMALL else [4, 8, 16, 32, 64]:
+    Vn = fk.TensorSpace.box([(0, 1), (0, 1)], cells=n, order=2)
+    sol = fk.poisson(Vn, source, kappa=kappa)
+    hs.append(1 / n)
+    errs.append(sol.error(exact))
+    print(f"  {n:3d} cells: {sol.info}; L2 error {errs[-1]:.3e}")
+print(f"measured L2 rate {fk.convergence_rate(hs, errs):.2f} (expected 3 for Q2)")
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), layout="constrained")
+Vk = fk.TensorSpace.box([(0, 1), (0, 1)], cells=32, order=1)
+fk.plot.plot_function(
+    Vk, Vk.interpolate(kappa), ax=axes[0], label="κ", cmap="cividis", title="coefficient κ(x, y)"
+)
+sol.plot(ax=axes[1], label="u")
+fk.plot.plot_convergence(hs, {"L2 error": errs}, ax=axes[2], title="Q2 with variable κ")
+fig.savefig(OUT / "variable_coefficient.png", dpi=110)
+plt.close(fig)
+print("figure:", OUT / "variable_coefficient.png")
