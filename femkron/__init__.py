@@ -26,9 +26,19 @@ from .errors import (
 )
 from .io import load_mesh, save_mesh, write_vtk
 from .kron import KronOperator
+from .matfree import MatrixFreeOperator, SeparablePreconditioner
 from .mesh import Mesh1D, TensorMesh
 from .norms import convergence_rate, error, norm
-from .problems import HeatSolution, LinearSystem, Solution, eigen, heat, helmholtz, poisson
+from .problems import (
+    HeatSolution,
+    LinearSystem,
+    Solution,
+    advection_diffusion,
+    eigen,
+    heat,
+    helmholtz,
+    poisson,
+)
 from .quadrature import gauss_legendre, gauss_lobatto
 from .solvers import FastDiagonalization, SolveInfo, solve
 from .space import Space1D
@@ -59,6 +69,7 @@ __all__ = [
     "HeatSolution",
     "KronOperator",
     "Lagrange",
+    "MatrixFreeOperator",
     "LinearSystem",
     "Mesh1D",
     "Neumann",
@@ -66,6 +77,7 @@ __all__ = [
     "ResourceError",
     "Robin",
     "SeparableExpansion",
+    "SeparablePreconditioner",
     "Solution",
     "SolveInfo",
     "Space1D",
@@ -73,6 +85,7 @@ __all__ = [
     "TensorSpace",
     "__version__",
     "advection",
+    "advection_diffusion",
     "convergence_rate",
     "eigen",
     "error",

@@ -1,0 +1,725 @@
+"""Matrix-free variable-coefficient operators, their separable preconditioner, and Krylov
+solvers.
+
+:class:`MatrixFreeOperator` applies ``∫ κ∇u·∇v + σ u v`` for *any* coefficient without a
+matrix: the coefficient lives at the Gauss points of the tensor grid, and the operator is
+
+``A = Σ_d (⊗_e B_e..D_d..B_e)ᵀ diag(c_d) (⊗_e B_e..D_d..B_e) + (⊗B)ᵀ diag(c_σ) (⊗B)``
+
+with ``B_e`` / ``D_e`` the sparse 1D maps from dofs to values / reference derivatives at the
+Gauss points and ``c`` the coefficient times weights and Jacobians.  Every factor is applied
+along its own axis (sum factorisation), so one product costs ``O(N·q)`` work and ``O(N·q^D /
+p^D)`` memory; partial products are shared between the terms.
+
+:class:`SeparablePreconditioner` approximates the coefficient by the separable field
+``κ̃_d(x) = k_d(x_d) Π_{e≠d} m_e(x_e)`` (a least-squares fit of ``log κ``), whose stiffness
+is a Kronecker sum that :class:`~femkron.FastDiagonalization` inverts exactly.  As a
+preconditioner of conjugate gradients its condition number is bounded by the spread of
+``κ/κ̃`` alone, so the iteration count does not grow with the mesh.
+
+:func:`gmres` and :func:`bicgstab` (right-preconditioned, no dependence on scipy's changing
+keyword names) solve the non-symmetric systems of advection–diffusion.
+
+Examples
+--------
+>>> import numpy as np
+>>> import femkron as fk
+>>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=8, order=2)
+>>> kappa = lambda x, y: 1 + 0.5 * np.sin(3 * x) * y
+>>> A = fk.MatrixFreeOperator(V, kappa, bcs={})
+>>> u = np.random.default_rng(0).standard_normal(A.shape[0])
+>>> bool(np.allclose(A @ u, A.tocsr() @ u))
+True
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from ._validate import as_int, as_real, check_choice, is_number
+from .assembly import assemble_weighted, reference_tables
+from .bc import BoundaryConditions
+from .errors import ConvergenceError, FemkronTypeError, FemkronValueError
+from .kron import apply_axis
+from .solvers import FastDiagonalization, SolveInfo, pcg
+from .space import Space1D
+from .tensor import TensorSpace, coefficient_components, coefficient_quad, sample_coefficient
+
+__all__ = [
+    "MatrixFreeOperator",
+    "SeparablePreconditioner",
+    "gmres",
+    "bicgstab",
+    "krylov_solve",
+    "KRYLOV",
+]
+
+KRYLOV = ("cg", "gmres", "bicgstab")
+
+
+def _space(V):
+    if isinstance(V, Space1D):
+        return TensorSpace([V])
+    if not isinstance(V, TensorSpace):
+        raise FemkronTypeError(f"V must be a TensorSpace or Space1D, got {type(V).__name__}")
+    return V
+
+
+def _bcs(V, bcs):
+    if bcs is None or isinstance(bcs, BoundaryConditions):
+        return bcs
+    return BoundaryConditions(V, bcs)
+
+
+def _outer(vectors):
+    out = np.ones(())
+    for v in vectors:
+        out = np.multiply.outer(out, v)
+    return out
+
+
+def _axis_shape(D, d):
+    sh = [1] * D
+    sh[d] = -1
+    return sh
+
+
+class _Geometry:
+    """Per-axis Gauss weights, Jacobians and the sparse dof → Gauss point maps."""
+
+    def __init__(self, V, quad, bcs):
+        self.V = V
+        self.quad = quad
+        self.weights, self.jac, self.B, self.D = [], [], [], []
+        for d, (s, q) in enumerate(zip(V.spaces, quad)):
+            _, w = s.quadrature(q)
+            self.weights.append(w.ravel())
+            self.jac.append(np.repeat(0.5 * s.mesh.h, q))
+            Bt, Dt = reference_tables(s, q)
+            rows = np.repeat(np.arange(s.mesh.cells * q), s.order + 1)
+            cols = np.repeat(s.cell_dofs, q, axis=0).ravel()
+            shape = (s.mesh.cells * q, s.ndofs)
+            B = sp.csr_matrix((np.tile(Bt, (s.mesh.cells, 1)).ravel(), (rows, cols)), shape)
+            Dm = sp.csr_matrix((np.tile(Dt, (s.mesh.cells, 1)).ravel(), (rows, cols)), shape)
+            if bcs is not None:
+                B, Dm = B @ bcs.P[d], Dm @ bcs.P[d]
+            self.B.append(_canonical(B))
+            self.D.append(_canonical(Dm))
+        self.Bt = [_canonical(B.T) for B in self.B]
+        self.Dt = [_canonical(Dm.T) for Dm in self.D]
+        self.W = _outer(self.weights)
+        self.shape = tuple(w.size for w in self.weights)
+
+
+def _canonical(A):
+    A = sp.csr_matrix(A)
+    A.sum_duplicates()
+    A.sort_indices()
+    return A
+
+
+class MatrixFreeOperator:
+    """``∫ κ∇u·∇v + σ u v`` applied by sum factorisation at the Gauss points.
+
+    Parameters
+    ----------
+    V : TensorSpace
+    kappa : number, callable, tuple of per-axis factors, or Anisotropic
+        Diffusion coefficient, ``> 0`` at every Gauss point (checked).
+    sigma : number or callable
+        Reaction coefficient, ``>= 0`` (checked).
+    bcs : BoundaryConditions, dict, or None
+        ``None``: the operator on all dofs; otherwise on the free dofs of these conditions
+        (Robin terms included), like ``bcs.constrain(A)`` of a :class:`KronOperator`.
+    quad : int or tuple of int, optional
+        Gauss points per cell and axis (default ``p + 2``, as in :func:`femkron.assemble`).
+
+    Attributes
+    ----------
+    shape : (int, int)
+    grid_shape : tuple of int
+        Shape of the dof grid the operator acts on.
+    quad : tuple of int
+
+    Notes
+    -----
+    Operators on the same space, quadrature and conditions combine linearly
+    (``M + 0.5 * A``) by combining their coefficients; :meth:`tocsr` assembles the same
+    discrete operator element by element (:func:`femkron.assemble_weighted`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import femkron as fk
+    >>> V = fk.TensorSpace.box([(0, 1), (0, 2), (0, 1)], cells=(3, 2, 2), order=(1, 2, 1))
+    >>> A = fk.MatrixFreeOperator(V, kappa=lambda x, y, z: 1 + x * y * z, sigma=2.0)
+    >>> A.shape
+    (60, 60)
+    >>> u = np.random.default_rng(1).standard_normal(60)
+    >>> bool(np.allclose(A @ u, fk.assemble(V, lambda x, y, z: 1 + x * y * z, 2.0) @ u))
+    True
+    """
+
+    def __init__(self, V, kappa=1.0, sigma=0.0, bcs=None, quad=None):
+        V = _space(V)
+        bcs = _bcs(V, bcs)
+        quad = coefficient_quad(V, quad)
+        comps = coefficient_components(V, kappa, quad)
+        if is_number(sigma):
+            sig = as_real(sigma, "sigma", nonnegative=True)
+            sig = sig if sig != 0.0 else None
+        else:
+            sig = sample_coefficient(V, sigma, "sigma", quad, sign="nonnegative")
+        self._init(V, bcs, quad, comps, sig, None, 1.0)
+
+    @classmethod
+    def _from_values(cls, V, bcs, quad, kappa_values, sigma_values, geometry, boundary_scale):
+        op = cls.__new__(cls)
+        op._init(V, bcs, quad, kappa_values, sigma_values, geometry, boundary_scale)
+        return op
+
+    def _init(self, V, bcs, quad, kappa_values, sigma_values, geometry, boundary_scale):
+        self.V = V
+        self.bcs = bcs
+        self.quad = tuple(quad)
+        self.kappa_values = kappa_values  # list of D arrays or None (no diffusion)
+        self.sigma_values = sigma_values  # array, float or None
+        self.geometry = geometry if geometry is not None else _Geometry(V, self.quad, bcs)
+        self.boundary_scale = boundary_scale
+        boundary = bcs.robin_operator() if bcs is not None else None
+        self.boundary = (
+            None
+            if boundary is None or boundary_scale == 0.0
+            else boundary_scale * bcs.constrain(boundary)
+        )
+        self.grid_shape = bcs.shape if bcs is not None else V.shape
+        n = int(np.prod(self.grid_shape, dtype=np.int64))
+        self.shape = (n, n)
+        self.dtype = np.dtype(float)
+        g = self.geometry
+        D = V.dim
+        self._c = None
+        if kappa_values is not None:
+            cache, c = {}, []
+            for d in range(D):
+                key = id(kappa_values[d])
+                if key not in cache:
+                    cache[key] = kappa_values[d] * g.W
+                c.append(cache[key] / (g.jac[d] ** 2).reshape(_axis_shape(D, d)))
+            self._c = c
+        self._c_sigma = None if sigma_values is None else sigma_values * g.W
+
+    def __repr__(self):
+        parts = []
+        if self.kappa_values is not None:
+            parts.append("diffusion")
+        if self.sigma_values is not None:
+            parts.append("reaction")
+        if self.boundary is not None:
+            parts.append("Robin")
+        return (
+            f"<MatrixFreeOperator {self.shape[0]}×{self.shape[1]} ({' + '.join(parts)}), "
+            f"quad={self.quad}>"
+        )
+
+    # ---- construction ---------------------------------------------------------------------
+    @classmethod
+    def mass(cls, V, bcs=None, quad=None):
+        """The mass operator ``∫ u v`` in the same representation (for time stepping)."""
+        V = _space(V)
+        bcs = _bcs(V, bcs)
+        quad = coefficient_quad(V, quad)
+        return cls._from_values(V, bcs, quad, None, 1.0, None, 0.0)
+
+    def constrained(self, bcs):
+        """The same coefficients on the free dofs of ``bcs`` (``None``: all dofs)."""
+        bcs = _bcs(self.V, bcs)
+        return MatrixFreeOperator._from_values(
+            self.V,
+            bcs,
+            self.quad,
+            self.kappa_values,
+            self.sigma_values,
+            None,
+            self.boundary_scale,
+        )
+
+    def _combine(self, other, a, b):
+        if not isinstance(other, MatrixFreeOperator):
+            return NotImplemented
+        if other.V is not self.V or other.quad != self.quad or other.bcs is not self.bcs:
+            raise FemkronValueError(
+                "matrix-free operators combine only on the same space, quadrature and "
+                "boundary conditions"
+            )
+
+        def mix(x, y):
+            if x is None and y is None:
+                return None
+            if x is None:
+                return b * y
+            if y is None:
+                return a * x
+            return a * x + b * y
+
+        if self.kappa_values is None and other.kappa_values is None:
+            kv = None
+        else:
+            D = self.V.dim
+            xs = self.kappa_values or [None] * D
+            ys = other.kappa_values or [None] * D
+            kv = [mix(x, y) for x, y in zip(xs, ys)]
+        sv = mix(self.sigma_values, other.sigma_values)
+        scale = a * self.boundary_scale + b * other.boundary_scale
+        return MatrixFreeOperator._from_values(
+            self.V, self.bcs, self.quad, kv, sv, self.geometry, scale
+        )
+
+    def _scaled(self, s):
+        kv = None if self.kappa_values is None else [s * k for k in self.kappa_values]
+        sv = None if self.sigma_values is None else s * self.sigma_values
+        return MatrixFreeOperator._from_values(
+            self.V, self.bcs, self.quad, kv, sv, self.geometry, s * self.boundary_scale
+        )
+
+    def __add__(self, other):
+        return self._combine(other, 1.0, 1.0)
+
+    def __sub__(self, other):
+        return self._combine(other, 1.0, -1.0)
+
+    def __mul__(self, scalar):
+        if isinstance(scalar, bool) or not is_number(scalar):
+            return NotImplemented
+        return self._scaled(as_real(scalar, "scalar"))
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return self._scaled(-1.0)
+
+    # ---- application ----------------------------------------------------------------------
+    def apply_grid(self, U):
+        """Apply to an array of shape :attr:`grid_shape`."""
+        g = self.geometry
+        D = self.V.dim
+        stiff = self._c is not None
+        react = self._c_sigma is not None
+        if not (stiff or react):
+            out = np.zeros(self.grid_shape)
+        else:
+            parts = {None: np.asarray(U, dtype=float)}
+            for e in reversed(range(D)):
+                new = {}
+                for key, X in parts.items():
+                    if key is None:
+                        if react or (stiff and e > 0):
+                            new[None] = apply_axis(g.B[e], X, e)
+                        if stiff:
+                            new[e] = apply_axis(g.D[e], X, e)
+                    else:
+                        new[key] = apply_axis(g.B[e], X, e)
+                parts = new
+            weighted = {}
+            for key, X in parts.items():
+                if key is None:
+                    if react:
+                        weighted[None] = self._c_sigma * X
+                else:
+                    weighted[key] = self._c[key] * X
+            for e in range(D):
+                new, acc = {}, None
+                for key, H in weighted.items():
+                    if key is None or key == e:
+                        part = apply_axis(g.Bt[e] if key is None else g.Dt[e], H, e)
+                        acc = part if acc is None else acc + part
+                    else:
+                        new[key] = apply_axis(g.Bt[e], H, e)
+                if acc is not None:
+                    new[None] = acc
+                weighted = new
+            out = weighted[None]
+        if self.boundary is not None:
+            out = out + self.boundary.apply_grid(U)
+        return out
+
+    def __matmul__(self, x):
+        x = np.asarray(x, dtype=float)
+        n = self.shape[1]
+        if x.ndim == 1 and x.shape[0] == n:
+            return self.apply_grid(x.reshape(self.grid_shape)).reshape(-1)
+        if x.ndim == 2 and x.shape[0] == n:
+            return np.column_stack([self @ x[:, j] for j in range(x.shape[1])])
+        if x.shape == tuple(self.grid_shape):
+            return self.apply_grid(x)
+        raise FemkronValueError(
+            f"cannot apply an operator of shape {self.shape} to an array of shape {x.shape}; "
+            f"expected ({n},), ({n}, k) or the grid shape {tuple(self.grid_shape)}"
+        )
+
+    def dot(self, x):
+        return self @ x
+
+    def diagonal(self):
+        """The main diagonal, by sum factorisation with squared 1D maps."""
+        g = self.geometry
+        D = self.V.dim
+        out = np.zeros(self.grid_shape)
+        sq = lambda A: A.multiply(A).tocsr()  # noqa: E731
+        terms = []
+        if self._c is not None:
+            terms += [(self._c[d], d) for d in range(D)]
+        if self._c_sigma is not None:
+            terms.append((np.broadcast_to(self._c_sigma, g.shape), None))
+        for c, k in terms:
+            X = c
+            for e in range(D):
+                X = apply_axis(sq(g.Dt[e] if e == k else g.Bt[e]), X, e)
+            out += X
+        out = out.reshape(-1)
+        if self.boundary is not None:
+            out = out + self.boundary.diagonal()
+        return out
+
+    def tocsr(self):
+        """The same discrete operator assembled element by element (canonical CSR)."""
+        g = self.geometry
+        c = self._c if self._c is not None else [np.zeros(g.shape)] * self.V.dim
+        c_sigma = None if self._c_sigma is None else np.broadcast_to(self._c_sigma, g.shape)
+        A = assemble_weighted(self.V, c, c_sigma, self.quad, self.bcs)
+        if self.bcs is not None and self.boundary_scale != 1.0:
+            robin = self.bcs.robin_operator()
+            if robin is not None:  # assemble_weighted adds the Robin terms once
+                A = A + (self.boundary_scale - 1.0) * self.bcs.constrain(robin).tocsr()
+                A = sp.csr_matrix(A)
+                A.sum_duplicates()
+                A.sort_indices()
+        return A
+
+    def aslinearoperator(self):
+        """A ``scipy.sparse.linalg.LinearOperator`` view."""
+        return spla.LinearOperator(self.shape, matvec=lambda x: self @ np.ravel(x), dtype=float)
+
+    def preconditioner(self, singular=False):
+        """:class:`SeparablePreconditioner` of this operator."""
+        return SeparablePreconditioner(self, singular=singular)
+
+
+# ---- separable preconditioner -------------------------------------------------------------
+def _weighted_mean(values, weights, keep):
+    """Weighted mean of ``values`` (an array on the Gauss grid) over every axis but
+    ``keep``: a 1D array along ``keep``."""
+    X = values
+    for e in reversed(range(values.ndim)):
+        if e != keep:
+            X = np.moveaxis(X, e, -1) @ (weights[e] / weights[e].sum())
+    return X
+
+
+class SeparablePreconditioner:
+    """Fast diagonalization of a separable approximation of a :class:`MatrixFreeOperator`.
+
+    Each diffusion component is approximated by ``κ̃_d(x) = k_d(x_d) Π_{e≠d} m_e(x_e)``, the
+    weighted least-squares fit of ``log κ_d`` by a sum of 1D functions with one shared mass
+    weight ``m_e`` per axis.  Then ``Σ_d M[m_0]⊗…⊗K[k_d]⊗…⊗M[m_{D-1}] (+ σ̃ ⊗M[m_e])`` is a
+    Kronecker sum that :class:`~femkron.FastDiagonalization` inverts exactly in ``O(N·n)``;
+    the reaction is replaced by its best constant multiple of ``Π m_e``.  Its condition
+    number as a preconditioner is bounded by ``max(κ/κ̃) / min(κ/κ̃)``, independent of ``h``.
+
+    Parameters
+    ----------
+    operator : MatrixFreeOperator
+        With boundary conditions (the preconditioner acts on the free dofs).
+    singular : bool
+        Pure Neumann/periodic without reaction: one zero eigenvalue is projected out.
+
+    Attributes
+    ----------
+    fdm : FastDiagonalization
+    contrast : float
+        ``max(κ/κ̃) / min(κ/κ̃)`` over the Gauss points and components: a bound of the
+        condition number of the preconditioned diffusion operator.
+    setup_seconds : float
+    """
+
+    def __init__(self, operator, singular=False):
+        if not isinstance(operator, MatrixFreeOperator):
+            raise FemkronTypeError(
+                f"operator must be a MatrixFreeOperator, got {type(operator).__name__}"
+            )
+        t0 = time.perf_counter()
+        op = operator
+        V, g, D = op.V, op.geometry, op.V.dim
+        kv = op.kappa_values
+        if kv is None:
+            kv = [np.ones(g.shape) * 1e-300] * D
+        logs = {}
+        for d in range(D):
+            if id(kv[d]) not in logs:
+                k = np.broadcast_to(kv[d], g.shape)
+                if np.any(k <= 0):
+                    raise FemkronValueError(
+                        "the separable preconditioner needs a positive diffusion coefficient"
+                    )
+                logs[id(kv[d])] = np.log(k)
+        L = [logs[id(kv[d])] for d in range(D)]
+        marg = [[_weighted_mean(L[d], g.weights, e) for e in range(D)] for d in range(D)]
+        grand = [float(np.sum(marg[d][0] * g.weights[0]) / g.weights[0].sum()) for d in range(D)]
+        alpha = [marg[d][d] for d in range(D)]
+        beta = []
+        for e in range(D):
+            others = [marg[d][e] - grand[d] for d in range(D) if d != e]
+            beta.append(np.mean(others, axis=0) if others else np.zeros(g.shape[e]))
+        # contrast of κ / κ̃ (a bound of the preconditioned condition number)
+        ratios = []
+        for d in range(D):
+            fit = sum(
+                (alpha[d] if e == d else beta[e]).reshape(_axis_shape(D, e)) for e in range(D)
+            )
+            ratios.append(L[d] - fit)
+        self.contrast = float(np.exp(max(r.max() for r in ratios) - min(r.min() for r in ratios)))
+        Ks, Ms = [], []
+        for d, s in enumerate(V.spaces):
+            q = op.quad[d]
+            cells = s.mesh.cells
+            K = s.stiffness(np.exp(alpha[d]).reshape(cells, q))
+            M = s.mass(np.exp(beta[d]).reshape(cells, q))
+            bcs = op.bcs
+            if bcs is not None:
+                ax = bcs.axes[d]
+                if ax != "periodic" and op.boundary is not None:
+                    for side, cond in enumerate(ax):
+                        if cond.kind == "robin" and cond.alpha != 0.0:
+                            E = s.boundary("left" if side == 0 else "right")
+                            K = K + (op.boundary_scale * cond.alpha) * E
+                P = bcs.P[d]
+                K, M = P.T @ K @ P, P.T @ M @ P
+            Ks.append(K.toarray())
+            Ms.append(M.toarray())
+        sigma = 0.0
+        if op.sigma_values is not None:
+            mprod = np.exp(sum(beta[e].reshape(_axis_shape(D, e)) for e in range(D)))
+            ratio = np.broadcast_to(op.sigma_values, g.shape) / mprod
+            sigma = float(np.sum(ratio * g.W) / np.sum(g.W))
+        if op.kappa_values is None:
+            Ks = [np.zeros_like(M) for M in Ms]
+        self.fdm = FastDiagonalization(stiffness=Ks, masses=Ms, sigma=sigma, singular=singular)
+        self.shape = self.fdm.shape
+        self.setup_seconds = time.perf_counter() - t0
+
+    def solve(self, r):
+        """Apply the preconditioner (the inverse of the separable operator)."""
+        return self.fdm.solve(r)
+
+    __call__ = solve
+
+
+# ---- Krylov methods -------------------------------------------------------------------------
+def gmres(apply_A, b, precond=None, rtol=1e-10, maxiter=None, restart=50, x0=None):
+    """Restarted GMRES with right preconditioning.
+
+    Minimises the true residual ``‖b - A x‖`` over the Krylov space of ``A P⁻¹``, so the
+    reported residuals are those of the unpreconditioned system.
+
+    Returns
+    -------
+    x : ndarray
+    iterations : int
+    residuals : list of float
+        Relative residual norms, starting with the initial one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.array([[4.0, 1.0, 0.0], [-1.0, 3.0, 1.0], [0.0, -1.0, 2.0]])
+    >>> x, it, res = gmres(A.__matmul__, np.ones(3))
+    >>> bool(np.allclose(A @ x, 1.0)), it <= 3
+    (True, True)
+    """
+    b = np.asarray(b, dtype=float)
+    n = b.shape[0]
+    maxiter = 10 * n if maxiter is None else maxiter
+    restart = max(1, min(restart, n))
+    P = (lambda v: v) if precond is None else precond
+    x = np.zeros(n) if x0 is None else np.array(x0, dtype=float)
+    bnorm = np.linalg.norm(b)
+    if bnorm == 0:
+        return np.zeros(n), 0, [0.0]
+    r = b - apply_A(x) if x0 is not None else b.copy()
+    history = [np.linalg.norm(r) / bnorm]
+    it = 0
+    while history[-1] > rtol and it < maxiter:
+        beta = np.linalg.norm(r)
+        m = min(restart, maxiter - it)
+        Q = np.zeros((m + 1, n))
+        H = np.zeros((m + 1, m))
+        cs, sn = np.zeros(m), np.zeros(m)
+        e1 = np.zeros(m + 1)
+        e1[0] = beta
+        Q[0] = r / beta
+        j_done = 0
+        for j in range(m):
+            w = apply_A(P(Q[j]))
+            for i in range(j + 1):  # modified Gram–Schmidt
+                H[i, j] = Q[i] @ w
+                w = w - H[i, j] * Q[i]
+            H[j + 1, j] = np.linalg.norm(w)
+            if H[j + 1, j] > 1e-300:
+                Q[j + 1] = w / H[j + 1, j]
+            for i in range(j):
+                t = cs[i] * H[i, j] + sn[i] * H[i + 1, j]
+                H[i + 1, j] = -sn[i] * H[i, j] + cs[i] * H[i + 1, j]
+                H[i, j] = t
+            denom = np.hypot(H[j, j], H[j + 1, j])
+            cs[j], sn[j] = (1.0, 0.0) if denom == 0 else (H[j, j] / denom, H[j + 1, j] / denom)
+            H[j, j] = cs[j] * H[j, j] + sn[j] * H[j + 1, j]
+            H[j + 1, j] = 0.0
+            e1[j + 1] = -sn[j] * e1[j]
+            e1[j] = cs[j] * e1[j]
+            it += 1
+            j_done = j + 1
+            history.append(abs(e1[j + 1]) / bnorm)
+            if history[-1] <= rtol or H[j, j] == 0:
+                break
+        if j_done == 0:
+            break
+        y = np.linalg.lstsq(np.triu(H[:j_done, :j_done]), e1[:j_done], rcond=None)[0]
+        x = x + P(Q[:j_done].T @ y)
+        r = b - apply_A(x)
+        history[-1] = np.linalg.norm(r) / bnorm  # the true residual after each cycle
+    return x, it, history
+
+
+def bicgstab(apply_A, b, precond=None, rtol=1e-10, maxiter=None, x0=None):
+    """BiCGSTAB with right preconditioning (van der Vorst 1992).
+
+    Returns ``(x, iterations, residuals)`` like :func:`gmres`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.array([[4.0, 1.0, 0.0], [-1.0, 3.0, 1.0], [0.0, -1.0, 2.0]])
+    >>> x, it, res = bicgstab(A.__matmul__, np.ones(3))
+    >>> bool(np.allclose(A @ x, 1.0))
+    True
+    """
+    b = np.asarray(b, dtype=float)
+    n = b.shape[0]
+    maxiter = 10 * n if maxiter is None else maxiter
+    P = (lambda v: v) if precond is None else precond
+    x = np.zeros(n) if x0 is None else np.array(x0, dtype=float)
+    bnorm = np.linalg.norm(b)
+    if bnorm == 0:
+        return np.zeros(n), 0, [0.0]
+    r = b - apply_A(x) if x0 is not None else b.copy()
+    r_hat = r.copy()
+    history = [np.linalg.norm(r) / bnorm]
+    rho = alpha = omega = 1.0
+    v = np.zeros(n)
+    p = np.zeros(n)
+    it = 0
+    restarts = 0
+    while history[-1] > rtol and it < maxiter:
+        it += 1
+        rho_new = r_hat @ r
+        tiny = 1e-14 * np.linalg.norm(r_hat) * np.linalg.norm(r)
+        if abs(rho_new) <= tiny or omega == 0:
+            # breakdown (r ⟂ r̂ or t ⟂ s): restart the shadow residual from r
+            restarts += 1
+            if restarts > 10:
+                raise ConvergenceError(
+                    f"BiCGSTAB broke down repeatedly (iteration {it}); try method='gmres'",
+                    iterations=it,
+                    residuals=history,
+                )
+            r_hat = r.copy()
+            rho_new = r_hat @ r
+            rho = alpha = omega = 1.0
+            v = np.zeros(n)
+            p = np.zeros(n)
+        beta = (rho_new / rho) * (alpha / omega)
+        rho = rho_new
+        p = r + beta * (p - omega * v)
+        p_hat = P(p)
+        v = apply_A(p_hat)
+        rv = r_hat @ v
+        if abs(rv) <= 1e-14 * np.linalg.norm(r_hat) * np.linalg.norm(v):
+            omega = 0.0  # r̂ ⟂ v: restart at the next iteration
+            history.append(history[-1])
+            continue
+        alpha = rho / rv
+        s = r - alpha * v
+        if np.linalg.norm(s) / bnorm <= rtol:
+            x = x + alpha * p_hat
+            history.append(np.linalg.norm(s) / bnorm)
+            break
+        s_hat = P(s)
+        t = apply_A(s_hat)
+        tt = t @ t
+        omega = (t @ s) / tt if tt > 0 else 0.0
+        x = x + alpha * p_hat + omega * s_hat
+        r = s - omega * t
+        history.append(np.linalg.norm(r) / bnorm)
+    return x, it, history
+
+
+def krylov_solve(
+    A, b, method="cg", precond=None, rtol=1e-10, maxiter=None, singular=False, label=None
+):
+    """Solve ``A x = b`` with a Krylov method and report it as a :class:`SolveInfo`.
+
+    Parameters
+    ----------
+    A : operator with ``@`` (KronOperator, MatrixFreeOperator, sparse matrix)
+    method : {"cg", "gmres", "bicgstab"}
+    precond : callable, optional
+        ``r ↦ P⁻¹ r``.
+    singular : bool
+        The constant vector spans the kernel: residuals are projected (CG only).
+    label : str, optional
+        The method name reported in the info (e.g. ``"fdm-cg"``).
+
+    Raises
+    ------
+    ConvergenceError
+        When ``rtol`` is not reached in ``maxiter`` iterations.
+    """
+    check_choice(method, "method", KRYLOV)
+    rtol = as_real(rtol, "rtol", positive=True)
+    if maxiter is not None:
+        maxiter = as_int(maxiter, "maxiter", minimum=1)
+    b = np.asarray(b, dtype=float)
+    t0 = time.perf_counter()
+    apply_A = A.__matmul__
+    project = None
+    if singular:
+        ones = np.ones(b.shape[0]) / np.sqrt(b.shape[0])
+
+        def project(v):
+            return v - (ones @ v) * ones
+
+        b = project(b)
+    if method == "cg":
+        x, it, hist = pcg(apply_A, b, precond, rtol, maxiter, project=project)
+    elif method == "gmres":
+        x, it, hist = gmres(apply_A, b, precond, rtol, maxiter)
+    else:
+        x, it, hist = bicgstab(apply_A, b, precond, rtol, maxiter)
+    if project is not None:
+        x = project(x)
+    seconds = time.perf_counter() - t0
+    bnorm = np.linalg.norm(b)
+    residual = float(np.linalg.norm(b - A @ x) / bnorm) if bnorm > 0 else 0.0
+    name = label or method
+    if residual > rtol * 1.01 and not (hist and hist[-1] <= rtol and residual < 10 * rtol):
+        raise ConvergenceError(
+            f"{name} did not reach rtol={rtol:g} in {it} iterations (relative residual "
+            f"{residual:.2e}); raise maxiter or use method='direct'",
+            iterations=it,
+            residuals=hist,
+        )
+    return x, SolveInfo(name, it, residual, seconds, 0.0, True, hist)
