@@ -579,7 +579,7 @@ def solve(A, b, method="auto", rtol=1e-10, maxiter=None, singular=False, raise_o
                 info.seconds = time.perf_counter() - t0
                 return x, info
             if raise_on_failure:
-                raise FemkronValueError(f"method='fdm': {lost}; use method='direct' or 'amg'")
+                raise StructureError(f"method='fdm': {lost}; use method='direct' or 'amg'")
     elif method == "direct":
         check_allocation(
             lu_nbytes(A),
