@@ -25,11 +25,18 @@ __all__ = ["error", "norm", "convergence_rate", "NORMS"]
 NORMS = ("L2", "H1", "max")
 
 
-def _check(V, u):
+def _space(V):
+    from .space import Space1D
     from .tensor import TensorSpace
 
+    if isinstance(V, Space1D):
+        return TensorSpace([V])
     if not isinstance(V, TensorSpace):
-        raise FemkronTypeError(f"V must be a TensorSpace, got {type(V).__name__}")
+        raise FemkronTypeError(f"V must be a TensorSpace or Space1D, got {type(V).__name__}")
+    return V
+
+
+def _check(V, u):
     return as_vector(u, "u", V.ndofs).reshape(V.shape)
 
 
@@ -64,7 +71,21 @@ def error(V, u, exact, norm="L2", grad=None, quad=None):
         needs ``grad`` (one callable per axis); ``"max"``: the largest error at the dofs.
     quad : int, optional
         Gauss points per cell and axis (default ``p + 3``, stronger than the element).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import femkron as fk
+    >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=8, order=1)
+    >>> u = V.interpolate(lambda x, y: x * y)       # exactly representable in Q1
+    >>> float(round(fk.error(V, u, lambda x, y: x * y), 14))
+    0.0
+    >>> ex = lambda x, y: np.sin(np.pi * x) * np.sin(np.pi * y)
+    >>> e = fk.error(V, V.interpolate(ex), ex, "L2")
+    >>> bool(0.0 < e < 0.05)
+    True
     """
+    V = _space(V)
     U = _check(V, u)
     check_choice(norm, "norm", NORMS)
     if norm == "max":
@@ -87,7 +108,17 @@ def error(V, u, exact, norm="L2", grad=None, quad=None):
 
 
 def norm(V, u, norm="L2", quad=None):
-    """The L2 norm or H1 seminorm of the finite element function with dofs ``u``."""
+    """The L2 norm or H1 seminorm of the finite element function with dofs ``u``.
+
+    Examples
+    --------
+    >>> import femkron as fk
+    >>> V = fk.TensorSpace.box([(0, 2)], cells=4, order=1)
+    >>> u = V.interpolate(lambda x: x)
+    >>> round(fk.norm(V, u, "L2") ** 2, 12), round(fk.norm(V, u, "H1") ** 2, 12)
+    (2.666666666667, 2.0)
+    """
+    V = _space(V)
     check_choice(norm, "norm", ("L2", "H1"))
     zero = 0.0
     grad = (zero,) * V.dim if norm == "H1" else None
