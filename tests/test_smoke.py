@@ -1,7 +1,84 @@
+"""Smoke tests: the installed ``femkron`` command run as a newcomer runs it (a subprocess, as
+in the README's Quickstart), and a 2D Poisson solve end to end."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 import femkron as fk
 from femkron.cli import main
+
+
+def femkron_command():
+    """The console script installed with the package (next to this Python, or on PATH)."""
+    here = Path(sys.executable).parent
+    for name in ("femkron", "femkron.exe", "Scripts/femkron.exe"):
+        if (here / name).exists():
+            return str(here / name)
+    found = shutil.which("femkron")
+    if found is None:
+        pytest.fail("the `femkron` command is not installed: run `pip install -e .[test]`")
+    return found
+
+
+def run(*args, cwd=None):
+    env = dict(os.environ, MPLBACKEND="Agg", OMP_NUM_THREADS="2")
+    return subprocess.run(
+        [femkron_command(), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env=env,
+    )
+
+
+def number(label, text):
+    m = re.search(rf"{label}\s*:\s*([0-9.eE+-]+)", text)
+    assert m, f"no {label!r} line in:\n{text}"
+    return float(m.group(1))
+
+
+def test_femkron_solve_as_in_the_quickstart(tmp_path):
+    # from an unrelated directory, exactly the README's command
+    out = run("solve", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == ""
+    text = out.stdout
+    assert number("dofs", text) == 65 * 65  # Q2 on 32 × 32 cells
+    assert re.search(r"method\s*:\s*(fdm|direct|cg|amg)", text)
+    assert number("time", text) >= 0
+    l2, h1 = number("L2 error", text), number("H1 error", text)
+    # the errors of the built-in problem, as measured in-process
+    V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=32, order=2)
+    ex = lambda x, y: np.sin(np.pi * x) * np.sin(np.pi * y)  # noqa: E731
+    sol = fk.poisson(V, lambda x, y: 2 * np.pi**2 * ex(x, y))
+    assert l2 == pytest.approx(sol.error(ex, "L2"), rel=1e-2)
+    grad = (
+        lambda x, y: np.pi * np.cos(np.pi * x) * np.sin(np.pi * y),
+        lambda x, y: np.pi * np.sin(np.pi * x) * np.cos(np.pi * y),
+    )
+    assert h1 == pytest.approx(sol.error(ex, "H1", grad=grad), rel=1e-2)
+
+
+def test_femkron_version():
+    out = run("--version")
+    assert out.returncode == 0
+    assert out.stdout.strip() == f"femkron {fk.__version__}"
+
+
+def test_femkron_bad_argument_is_one_line_and_status_2():
+    out = run("solve", "--order", "0")
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "order" in lines[0]
+    assert "Traceback" not in out.stderr and out.stdout == ""
 
 
 def test_poisson_2d_runs_and_converges():
@@ -13,7 +90,7 @@ def test_poisson_2d_runs_and_converges():
     assert abs(fk.convergence_rate([1 / 4, 1 / 8, 1 / 16], errs) - 3) < 0.2
 
 
-def test_cli_solve_default(capsys):
-    assert main(["solve"]) == 0
+def test_cli_solve_in_process(capsys):
+    assert main(["solve", "--cells", "8"]) == 0
     out = capsys.readouterr().out
     assert "L2 error" in out and "H1 error" in out and "dofs" in out
