@@ -28,13 +28,15 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ._csr import kron_csr_terms
+from ._kernels import DENSE_APPLY_LIMIT, factor_kernel  # noqa: F401  (kept importable here)
 from ._validate import as_real
 from .errors import FemkronTypeError, FemkronValueError, check_allocation, format_bytes
 
 __all__ = ["KronOperator", "apply_axis", "kron_csr"]
 
-#: Factors with at most this many entries are applied as dense BLAS products.
-DENSE_APPLY_LIMIT = 2048 * 2048
+#: Scratch arrays up to this size are kept by an operator between applications.
+_POOL_BYTES = 2**26
 
 
 def _as_factor(A, where):
@@ -178,7 +180,8 @@ class KronOperator:
             int(np.prod(self.in_shape, dtype=np.int64)),
         )
         self.dtype = np.dtype(float)
-        self._dense_cache = {}
+        self._kernels = {}
+        self._pool = {}
 
     # ---- constructors -------------------------------------------------------------------
     @classmethod
@@ -254,17 +257,13 @@ class KronOperator:
         return self.T
 
     # ---- apply --------------------------------------------------------------------------
-    def _factor_for_apply(self, A):
-        if not sp.issparse(A):
-            return A
-        if A.shape[0] * A.shape[1] <= DENSE_APPLY_LIMIT:
-            key = id(A)
-            hit = self._dense_cache.get(key)
-            if hit is None or hit[0] is not A:
-                hit = (A, A.toarray())
-                self._dense_cache[key] = hit
-            return hit[1]
-        return A
+    def kernel(self, A):
+        """The cached apply kernel of the factor ``A`` (see :mod:`femkron._kernels`)."""
+        hit = self._kernels.get(id(A))
+        if hit is None or hit[0] is not A:
+            hit = (A, factor_kernel(A))
+            self._kernels[id(A)] = hit
+        return hit[1]
 
     def apply_grid(self, U):
         """Apply to an array of shape ``in_shape`` (or ``in_shape + (k,)``); returns
@@ -272,36 +271,82 @@ class KronOperator:
         return self._apply(np.asarray(U, dtype=float))
 
     def _apply(self, U):
-        # Depth-first over axes from last to first; terms are grouped by the identity of their
-        # factor on each axis so shared partial products are computed once.
-        D = self.naxes
+        # Depth-first over the axes from last to first, terms grouped by the identity of their
+        # factor on each axis so shared partial products are computed once; on axis 0 the
+        # partial results of all terms with the same first factor are summed BEFORE that
+        # factor is applied (Kx⊗My⊗Mz + Mx⊗Ky⊗Mz + Mx⊗My⊗Kz: 7 one-axis products, not 9).
+        # Live memory: the input, one partial result per axis and one sum per first factor.
+        # Scratch arrays are kept between calls (up to _POOL_BYTES) to avoid page faults.
+        pool = self._pool
+        batch = U.shape[self.naxes :]
 
-        def rec(items, V, axis):
-            # items: list of (coef, factors); V has the axes > axis already transformed
+        def get(shape):
+            free = pool.get(shape)
+            return free.pop() if free else np.empty(shape)
+
+        def put(arr):
+            if arr.nbytes <= _POOL_BYTES and len(pool.get(arr.shape, ())) < 4:
+                pool.setdefault(arr.shape, []).append(arr)
+
+        acc = {}
+
+        def accumulate(A0, c, V, owned):
+            ent = acc.get(id(A0))
+            if ent is None:
+                if owned:
+                    if c != 1.0:
+                        V *= c
+                    acc[id(A0)] = [A0, V]
+                else:
+                    acc[id(A0)] = [A0, np.multiply(V, c, out=get(V.shape))]
+            elif c == 1.0:
+                ent[1] += V
+            else:
+                ent[1] += c * V
+
+        def rec(items, V, axis, owned):
             groups = {}
+            if axis == 0:
+                for c, f in items:
+                    ent = groups.setdefault(id(f[0]), [f[0], 0.0])
+                    ent[1] += c
+                last = len(groups) - 1
+                for j, (A0, s) in enumerate(groups.values()):
+                    accumulate(A0, s, V, owned and j == last)
+                return owned
             for c, f in items:
                 groups.setdefault(id(f[axis]), (f[axis], []))[1].append((c, f))
-            if axis == 0:
-                out = None
-                for A, members in groups.values():
-                    part = apply_axis(self._factor_for_apply(A), V, 0)
-                    s = sum(c for c, _ in members)
-                    if out is None:
-                        out = part if s == 1.0 else s * part
-                    else:
-                        out += part if s == 1.0 else s * part
-                return out
-            out = None
-            for A, members in groups.values():
-                W = apply_axis(self._factor_for_apply(A), V, axis)
-                part = rec(members, W, axis - 1)
-                if out is None:
-                    out = part
-                else:
-                    out += part
-            return out
+            last = len(groups) - 1
+            taken = False
+            for j, (A, members) in enumerate(groups.values()):
+                kern = self.kernel(A)
+                if kern.kind == "identity":
+                    taken |= rec(members, V, axis - 1, owned and j == last)
+                    continue
+                shape = V.shape[:axis] + (A.shape[0],) + V.shape[axis + 1 :]
+                W = kern.apply(V, axis, out=get(shape))
+                if not rec(members, W, axis - 1, True):
+                    put(W)
+            return taken
 
-        return rec(list(self.terms), U, D - 1)
+        rec(list(self.terms), U, self.naxes - 1, False)
+        out = None
+        out_shape = self.out_shape + batch
+        for key in list(acc):
+            A0, V = acc.pop(key)
+            kern = self.kernel(A0)
+            if out is None:
+                out = kern.apply(V, 0, out=np.empty(out_shape))
+                if out is V:  # identity: V is ours, hand it out
+                    continue
+            elif kern.kind == "identity":
+                out += V
+            else:
+                part = kern.apply(V, 0, out=get(out_shape))
+                out += part
+                put(part)
+            put(V)
+        return out
 
     def __matmul__(self, x):
         if isinstance(x, KronOperator):
@@ -537,15 +582,16 @@ def _union_nnz(mats):
 
 
 def kron_csr(op):
-    """Assemble a :class:`KronOperator` as a canonical CSR matrix."""
-    out = None
-    for c, f in op.terms:
-        term = functools.reduce(
-            lambda X, Y: sp.kron(X, Y, format="csr"), [sp.csr_matrix(A) for A in f]
-        )
-        term = c * term
-        out = term if out is None else out + term
-    out = sp.csr_matrix(out)
-    out.sum_duplicates()
-    out.sort_indices()
-    return out
+    """Assemble a :class:`KronOperator` as a canonical CSR matrix (no size check; see
+    :meth:`KronOperator.tocsr`).
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> T = sp.diags([[-1.0] * 2, [2.0] * 3, [-1.0] * 2], [-1, 0, 1], format="csr")
+    >>> M = sp.identity(3, format="csr") * 2.0
+    >>> A = kron_csr(KronOperator([(1.0, (T, M)), (1.0, (M, T))]))
+    >>> A.nnz, bool(A.has_canonical_format)
+    (33, True)
+    """
+    return kron_csr_terms(op.terms, op.shape)
