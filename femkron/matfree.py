@@ -45,7 +45,7 @@ from .assembly import assemble_weighted, reference_tables
 from .bc import BoundaryConditions
 from .errors import ConvergenceError, FemkronTypeError, FemkronValueError
 from .kron import apply_axis
-from .solvers import FastDiagonalization, SolveInfo, pcg
+from .solvers import FastDiagonalization, SolveInfo
 from .space import Space1D
 from .tensor import TensorSpace, coefficient_components, coefficient_quad, sample_coefficient
 
@@ -54,6 +54,7 @@ __all__ = [
     "SeparablePreconditioner",
     "gmres",
     "bicgstab",
+    "fcg",
     "krylov_solve",
     "KRYLOV",
 ]
@@ -428,7 +429,8 @@ class SeparablePreconditioner:
     weight ``m_e`` per axis.  Then ``Σ_d M[m_0]⊗…⊗K[k_d]⊗…⊗M[m_{D-1}] (+ σ̃ ⊗M[m_e])`` is a
     Kronecker sum that :class:`~femkron.FastDiagonalization` inverts exactly in ``O(N·n)``;
     the reaction is replaced by its best constant multiple of ``Π m_e``.  Its condition
-    number as a preconditioner is bounded by ``max(κ/κ̃) / min(κ/κ̃)``, independent of ``h``.
+    number as a preconditioner is bounded by ``max(κ/κ̃) / min(κ/κ̃)``, independent of ``h``;
+    a diagonal scaling by the remaining ratio ``κ/κ̃`` (``scale=True``) reduces it further.
 
     Parameters
     ----------
@@ -436,17 +438,27 @@ class SeparablePreconditioner:
         With boundary conditions (the preconditioner acts on the free dofs).
     singular : bool
         Pure Neumann/periodic without reaction: one zero eigenvalue is projected out.
+    scale : bool
+        Apply the diagonal scaling ``S = diag(κ/κ̃)^(-1/2)`` at the dofs around the fast
+        diagonalization (``S F⁻¹ S``, Concus & Golub 1973), which corrects the local size of
+        the coefficient and typically cuts the CG iterations by a factor 2-3.
+    fdm : FastDiagonalization
+    precision : {"single", "double"}
+        Arithmetic of the fast diagonalization.  ``"single"`` halves the cost of its dense
+        products; the Krylov method (:func:`fcg`, flexible CG) still computes residuals in
+        double precision, so the accuracy of the solution is unchanged.
 
     Attributes
     ----------
-    fdm : FastDiagonalization
+    scaling : ndarray or None
+        The diagonal of ``S`` (``None``: no scaling, e.g. an exactly separable κ).
     contrast : float
         ``max(κ/κ̃) / min(κ/κ̃)`` over the Gauss points and components: a bound of the
         condition number of the preconditioned diffusion operator.
     setup_seconds : float
     """
 
-    def __init__(self, operator, singular=False):
+    def __init__(self, operator, singular=False, scale=True, precision="single"):
         if not isinstance(operator, MatrixFreeOperator):
             raise FemkronTypeError(
                 f"operator must be a MatrixFreeOperator, got {type(operator).__name__}"
@@ -482,6 +494,19 @@ class SeparablePreconditioner:
             )
             ratios.append(L[d] - fit)
         self.contrast = float(np.exp(max(r.max() for r in ratios) - min(r.min() for r in ratios)))
+        # diagonal scaling by the remaining ratio r = κ/κ̃ (Concus & Golub 1973): the
+        # preconditioner S F⁻¹ S with S = diag(r)^(-1/2) at the dofs matches the local
+        # magnitude of κ at every frequency, which leaves only the smooth part of r to CG
+        self.scaling = None
+        if scale and not singular and op.kappa_values is not None:
+            rq = np.exp(sum(ratios) / D) * g.W
+            num, den = rq, g.W
+            for e in range(D):
+                absBt = abs(g.Bt[e])
+                num, den = apply_axis(absBt, num, e), apply_axis(absBt, den, e)
+            ratio = (num / den).reshape(-1)
+            if np.ptp(np.log(ratio)) > 1e-12:
+                self.scaling = 1.0 / np.sqrt(ratio)
         Ks, Ms = [], []
         for d, s in enumerate(V.spaces):
             q = op.quad[d]
@@ -509,16 +534,95 @@ class SeparablePreconditioner:
             Ks = [np.zeros_like(M) for M in Ms]
         self.fdm = FastDiagonalization(stiffness=Ks, masses=Ms, sigma=sigma, singular=singular)
         self.shape = self.fdm.shape
+        self.precision = check_choice(precision, "precision", ("single", "double"))
+        if precision == "single":
+            self._S = [np.ascontiguousarray(S, dtype=np.float32) for S in self.fdm.S]
+            self._St = [np.ascontiguousarray(S, dtype=np.float32) for S in self.fdm.St]
+            self._inv = self.fdm.inv_lam.astype(np.float32)
         self.setup_seconds = time.perf_counter() - t0
 
     def solve(self, r):
-        """Apply the preconditioner (the inverse of the separable operator)."""
-        return self.fdm.solve(r)
+        """Apply the preconditioner ``S F⁻¹ S`` (``F`` the separable operator)."""
+        s = self.scaling
+        if s is not None:
+            r = s * r
+        if self.precision == "double":
+            z = self.fdm.solve(r)
+        else:
+            U = np.asarray(r, dtype=np.float32).reshape(self.fdm.shape1d)
+            for d in range(U.ndim):
+                U = apply_axis(self._St[d], U, d)
+            U *= self._inv
+            for d in range(U.ndim):
+                U = apply_axis(self._S[d], U, d)
+            z = U.reshape(-1).astype(float)
+        return z if s is None else s * z
 
     __call__ = solve
 
 
 # ---- Krylov methods -------------------------------------------------------------------------
+def fcg(apply_A, b, precond=None, rtol=1e-10, maxiter=None, x0=None, project=None):
+    """Flexible preconditioned conjugate gradients (Polak–Ribière ``β``, Notay 2000).
+
+    Like :func:`femkron.solvers.pcg`, but robust to a preconditioner that is not exactly
+    linear or symmetric (e.g. applied in single precision).  Returns ``(x, iterations,
+    residuals)`` with relative residual norms.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.array([[4.0, 1.0], [1.0, 3.0]])
+    >>> x, it, res = fcg(A.__matmul__, np.array([1.0, 2.0]))
+    >>> bool(np.allclose(A @ x, [1.0, 2.0])), it
+    (True, 2)
+    """
+    b = np.asarray(b, dtype=float)
+    n = b.shape[0]
+    maxiter = 10 * n if maxiter is None else maxiter
+    P = (lambda v: v) if precond is None else precond
+    x = np.zeros(n) if x0 is None else np.array(x0, dtype=float)
+    r = b - apply_A(x) if x0 is not None else b.copy()
+    if project is not None:
+        r = project(r)
+    bnorm = np.linalg.norm(b)
+    if bnorm == 0:
+        return np.zeros(n), 0, [0.0]
+    history = [np.linalg.norm(r) / bnorm]
+    if history[-1] <= rtol:
+        return x, 0, history
+    z = P(r)
+    if project is not None:
+        z = project(z)
+    p = z.copy()
+    rz = r @ z
+    for it in range(1, maxiter + 1):
+        Ap = apply_A(p)
+        pAp = p @ Ap
+        if pAp <= 0:
+            raise ConvergenceError(
+                f"CG broke down at iteration {it}: the operator (or preconditioner) is not "
+                "positive definite",
+                iterations=it,
+                residuals=history,
+            )
+        alpha = rz / pAp
+        x += alpha * p
+        r_old = r
+        r = r - alpha * Ap
+        history.append(np.linalg.norm(r) / bnorm)
+        if history[-1] <= rtol:
+            return x, it, history
+        z = P(r)
+        if project is not None:
+            z = project(z)
+        rz_new = r @ z
+        beta = (rz_new - r_old @ z) / rz
+        p = z + beta * p
+        rz = rz_new
+    return x, maxiter, history
+
+
 def gmres(apply_A, b, precond=None, rtol=1e-10, maxiter=None, restart=50, x0=None):
     """Restarted GMRES with right preconditioning.
 
@@ -704,7 +808,7 @@ def krylov_solve(
 
         b = project(b)
     if method == "cg":
-        x, it, hist = pcg(apply_A, b, precond, rtol, maxiter, project=project)
+        x, it, hist = fcg(apply_A, b, precond, rtol, maxiter, project=project)
     elif method == "gmres":
         x, it, hist = gmres(apply_A, b, precond, rtol, maxiter)
     else:

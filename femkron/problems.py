@@ -25,9 +25,16 @@ from ._validate import as_int, as_real, as_vector, check_choice, check_vectors, 
 from .bc import BoundaryConditions
 from .errors import ConvergenceError, FemkronTypeError, FemkronValueError
 from .kron import apply_axis
-from .matfree import MatrixFreeOperator, SeparablePreconditioner, bicgstab, gmres, krylov_solve
+from .matfree import (
+    MatrixFreeOperator,
+    SeparablePreconditioner,
+    bicgstab,
+    fcg,
+    gmres,
+    krylov_solve,
+)
 from .norms import error as _error
-from .solvers import METHODS, FastDiagonalization, SolveInfo, StructureError, pcg, solve
+from .solvers import METHODS, FastDiagonalization, SolveInfo, StructureError, solve
 from .space import Space1D
 from .tensor import (
     TensorSpace,
@@ -954,7 +961,7 @@ def _step_solver(system, left, theta_dt, method, rtol):
     total = [0]
 
     def step(rhs, x0):
-        x, it, hist = pcg(apply_left, rhs, precond, rtol, None, x0=x0)
+        x, it, hist = fcg(apply_left, rhs, precond, rtol, None, x0=x0)
         if hist[-1] > rtol:
             raise ConvergenceError(
                 f"{info.method} did not reach rtol={rtol:g} in a time step",
