@@ -749,7 +749,7 @@ def main(argv=None):
             return 0
         return args.func(args)
     except _UsageError as err:
-        print(str(err), file=sys.stderr)
+        print(_one_line(err), file=sys.stderr)  # an argument may hold a line break
         return 2
     except (FemkronError, OSError, ValueError, MemoryError) as err:
         print(f"femkron: error: {_one_line(err)}", file=sys.stderr)
