@@ -74,6 +74,6 @@ def test_mkdocs_nav_lists_every_page():
 
 
 def test_docs_name_no_machine_paths():
+    absolute = re.compile(r"(?<![\w.~])/(?:home|Users|root|tmp|var|opt)/")
     for page in PAGES:
-        text = page.read_text()
-        assert "/work/" not in text and "/tmp/" not in text, page.name
+        assert not absolute.search(page.read_text()), page.name
