@@ -1,0 +1,96 @@
+"""The matrix-free operator against assembled and Kronecker operators; Krylov solvers."""
+
+import numpy as np
+import pytest
+
+import femkron as fk
+from femkron.matfree import bicgstab, fcg, gmres, krylov_solve
+
+rng = np.random.default_rng(7)
+
+
+@pytest.mark.parametrize("dim, orders", [(1, (3,)), (2, (1, 3)), (3, (2, 1, 1))])
+@pytest.mark.parametrize(
+    "bc", [None, {}, {"left": fk.Robin(1.5, 0.0), "top": fk.Neumann(0.0)}, {"x": fk.Periodic()}]
+)
+def test_apply_matches_kronecker_operator(dim, orders, bc):
+    if dim == 1 and bc is not None and "top" in bc:
+        bc = {"left": fk.Robin(1.5, 0.0)}
+    V = fk.TensorSpace.box([(0, 1)] * dim, cells=(3, 2, 2)[:dim], order=orders)
+    poly = lambda *x: 1.0 + x[0] * x[-1]  # noqa: E731
+    bcs = None if bc is None else fk.BoundaryConditions(V, bc)
+    A = fk.MatrixFreeOperator(V, poly, sigma=0.5, bcs=bcs)
+    K = fk.stiffness(V, poly) + 0.5 * fk.mass(V)
+    if bcs is not None:
+        robin = bcs.robin_operator()
+        K = bcs.constrain(K if robin is None else K + robin)
+    dense = K.toarray()
+    u = rng.standard_normal(A.shape[0])
+    assert np.abs(A @ u - dense @ u).max() < 1e-12 * np.abs(dense).max() * np.abs(u).max()
+    assert np.abs(A.diagonal() - np.diag(dense)).max() < 1e-12 * np.abs(dense).max()
+    assert np.abs(A.tocsr().toarray() - dense).max() < 1e-12 * np.abs(dense).max()
+    U = rng.standard_normal((A.shape[0], 3))
+    assert np.allclose(A @ U, dense @ U)
+    assert np.allclose(A @ u.reshape(A.grid_shape), (dense @ u).reshape(A.grid_shape))
+
+
+def test_linear_combinations():
+    V = fk.TensorSpace.box([(0, 1), (0, 2)], cells=(3, 4), order=2)
+    bcs = fk.BoundaryConditions(V, {"left": fk.Robin(2.0, 0.0)})
+    A = fk.MatrixFreeOperator(V, lambda x, y: 1 + x * y, bcs=bcs)
+    M = fk.MatrixFreeOperator.mass(V, bcs=bcs, quad=A.quad)
+    C = M + 0.3 * A - 2 * M
+    ref = (-1.0) * M.tocsr() + 0.3 * A.tocsr()
+    u = rng.standard_normal(A.shape[0])
+    assert np.abs(C @ u - ref @ u).max() < 1e-12 * np.abs(ref @ u).max()
+    assert np.abs(C.tocsr() - ref).max() < 1e-12
+    Mk = bcs.constrain(fk.mass(V)).toarray()
+    assert np.abs(M.tocsr().toarray() - Mk).max() < 1e-13
+
+
+def test_bad_arguments():
+    V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=2, order=1)
+    A = fk.MatrixFreeOperator(V)
+    with pytest.raises(fk.FemkronValueError, match="cannot apply"):
+        A @ np.ones(5)
+    with pytest.raises(fk.FemkronValueError, match="sigma"):
+        fk.MatrixFreeOperator(V, sigma=lambda x, y: x - 1)
+    with pytest.raises(fk.FemkronValueError, match="combine"):
+        A + fk.MatrixFreeOperator(V, bcs={})
+    with pytest.raises(fk.FemkronTypeError, match="MatrixFreeOperator"):
+        fk.SeparablePreconditioner(fk.stiffness(V))
+    with pytest.raises(fk.FemkronValueError, match="precision"):
+        fk.SeparablePreconditioner(A.constrained({}), precision="half")
+
+
+def nonsymmetric(n, seed):
+    r = np.random.default_rng(seed)
+    return np.eye(n) * 4 + r.standard_normal((n, n)) / np.sqrt(n)
+
+
+@pytest.mark.parametrize("solver", [gmres, bicgstab])
+def test_nonsymmetric_krylov_against_numpy(solver):
+    A = nonsymmetric(60, 1)
+    b = np.random.default_rng(2).standard_normal(60)
+    P = np.linalg.inv(np.diag(np.diag(A)))
+    x, it, res = solver(A.__matmul__, b, lambda v: P @ v, rtol=1e-11)
+    assert np.linalg.norm(x - np.linalg.solve(A, b)) < 1e-9 * np.linalg.norm(x)
+    assert res[-1] <= 1e-11 and 0 < it < 60
+
+
+def test_gmres_restarts_and_fcg():
+    A = nonsymmetric(80, 3)
+    b = np.ones(80)
+    x, it, res = gmres(A.__matmul__, b, rtol=1e-10, restart=5)
+    assert np.linalg.norm(A @ x - b) <= 1.01e-10 * np.linalg.norm(b) and it > 5
+    S = A @ A.T
+    x, it, res = fcg(S.__matmul__, b, rtol=1e-10)
+    assert np.linalg.norm(S @ x - b) <= 1.01e-10 * np.linalg.norm(b)
+
+
+def test_krylov_solve_reports_failure():
+    A = nonsymmetric(50, 4)
+    with pytest.raises(fk.ConvergenceError, match="rtol"):
+        krylov_solve(A, np.ones(50), "gmres", rtol=1e-12, maxiter=2)
+    with pytest.raises(fk.FemkronValueError, match="method"):
+        krylov_solve(A, np.ones(50), "minres")
