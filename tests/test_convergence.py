@@ -244,3 +244,17 @@ def test_a_wrong_operator_does_not_converge():
         errs.append(fk.error(V, bcs.extend(x), sol.u))
         hs.append(V.spaces[0].mesh.h.max())
     assert min(errs) > 0.1 * max(errs)  # no convergence
+
+
+@pytest.mark.parametrize("mesh_kind", ["uniform", "graded"])
+def test_exponential_convergence_in_the_order(mesh_kind):
+    # fixed mesh, growing order (GLL nodes): the error of a smooth solution decays
+    # exponentially, down to round-off by order 12
+    sol, bc, exact = problem("dirichlet", 2)
+    errs = []
+    for p in (2, 4, 6, 8, 10, 12):
+        V = fk.TensorSpace([fk.Space1D(m, order=p) for m in meshes(2, mesh_kind, 2, 1)])
+        errs.append(fk.poisson(V, sol.f, bc=bc).error(exact))
+    errs = np.array(errs)
+    assert np.all(errs[1:4] < errs[:3] / 50)  # each +2 in order gains > 50x while resolved
+    assert errs[-1] < 1e-11

@@ -263,6 +263,7 @@ def test_basis_at_quadrature_integrates():
         (lambda V: V.load("f"), TypeError, "f must be a number or a callable"),
         (lambda V: V.eval_matrix([2.0]), ValueError, "points must lie in the mesh interval"),
         (lambda V: V.eval_matrix([0.5], derivative=2), ValueError, "derivative must be 0 or 1"),
+        (lambda V: V.basis_at_quadrature(3, derivative=2), ValueError, "derivative must be"),
         (lambda V: V.stiffness(quad=0), ValueError, "quad must be >= 1, got 0"),
         (lambda V: V.quadrature(0), ValueError, "points must be >= 1"),
     ],
