@@ -24,7 +24,7 @@ import scipy.sparse as sp
 from ._validate import as_int, as_real, as_vector, check_choice, check_vectors, is_number
 from .bc import BoundaryConditions
 from .errors import ConvergenceError, FemkronTypeError, FemkronValueError
-from .kron import apply_axis
+from .kron import KronOperator, apply_axis
 from .matfree import (
     MatrixFreeOperator,
     SeparablePreconditioner,
@@ -303,19 +303,8 @@ def _solve_csr(A, b, method, rtol, maxiter, singular):
     """Direct (sparse LU) or AMG-preconditioned CG on an assembled matrix."""
     t0 = time.perf_counter()
     if method == "direct":
-        import scipy.sparse.linalg as spla
-
-        if singular:
-            lu = spla.splu(A[1:, 1:].tocsc(), permc_spec="MMD_AT_PLUS_A")
-            x = np.concatenate([[0.0], lu.solve(b[1:])])
-            x -= x.mean()
-        else:
-            lu = spla.splu(A.tocsc(), permc_spec="MMD_AT_PLUS_A")
-            x = lu.solve(b)
-        setup = time.perf_counter() - t0
-        bnorm = np.linalg.norm(b)
-        res = float(np.linalg.norm(b - A @ x) / bnorm) if bnorm > 0 else 0.0
-        return x, SolveInfo("direct", 0, res, time.perf_counter() - t0, setup)
+        # through fk.solve: LU size estimate, singular-matrix detection, residual check
+        return solve(KronOperator.kron(A), b, method="direct", singular=singular)
     import pyamg
 
     ml = pyamg.smoothed_aggregation_solver(A, B=np.ones((A.shape[0], 1)), symmetry="hermitian")
