@@ -70,7 +70,13 @@ def _show(value):
 
 
 class Condition:
-    """Base class of the boundary conditions."""
+    """Base class of the boundary conditions.
+
+    Examples
+    --------
+    >>> isinstance(Neumann(1.0), Condition), Neumann(1.0).kind
+    (True, 'neumann')
+    """
 
     kind = "condition"
 
@@ -176,6 +182,16 @@ class BoundaryConditions:
         Constrained dofs per axis.
     singular : bool
         True when constants are in the kernel (no Dirichlet, no Robin with alpha ≠ 0).
+
+    Examples
+    --------
+    >>> import femkron as fk
+    >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=3, order=2)
+    >>> bcs = BoundaryConditions(V, {"left": Neumann(), "top": Robin(1.0)})
+    >>> V.shape, bcs.shape, bcs.singular
+    ((7, 7), (6, 6), False)
+    >>> BoundaryConditions(V, Neumann()).singular
+    True
     """
 
     def __init__(self, V, bc=None):
@@ -267,7 +283,15 @@ class BoundaryConditions:
 
     # ---- description --------------------------------------------------------------------
     def describe(self):
-        """One line per axis."""
+        """One line per axis.
+
+        Examples
+        --------
+        >>> import femkron as fk
+        >>> V = fk.TensorSpace.box([(0, 1)], cells=2, order=1)
+        >>> BoundaryConditions(V, {"right": Robin(2.0, 1.0)}).describe()
+        ['x: left Dirichlet(0.0), right Robin(2.0, 1.0)']
+        """
         lines = []
         for d, ax in enumerate(self.axes):
             name = _axis_name(d)
@@ -299,11 +323,29 @@ class BoundaryConditions:
         )
 
     def free_dofs(self, d):
-        """Indices of the unconstrained 1D dofs of axis ``d`` (periodic: all but the last)."""
+        """Indices of the unconstrained 1D dofs of axis ``d`` (periodic: all but the last).
+
+        Examples
+        --------
+        >>> import femkron as fk
+        >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=2, order=1)
+        >>> bcs = BoundaryConditions(V, {"left": Neumann(), "y": Periodic()})
+        >>> bcs.free_dofs(0).tolist(), bcs.free_dofs(1).tolist()
+        ([0, 1], [0, 1])
+        """
         return self.P[d].tocsc().indices[self.P[d].tocsc().indptr[:-1]]
 
     def robin_operator(self, masses=None):
-        """The Robin boundary terms ``Σ α e eᵀ ⊗ M ⊗ …`` on the full space, or ``None``."""
+        """The Robin boundary terms ``Σ α e eᵀ ⊗ M ⊗ …`` on the full space, or ``None``.
+
+        Examples
+        --------
+        >>> import femkron as fk
+        >>> V = fk.TensorSpace.box([(0, 1), (0, 2)], cells=2, order=1)
+        >>> R = BoundaryConditions(V, {"left": Robin(3.0)}).robin_operator()
+        >>> len(R.terms), round(float(R.tocsr().sum()), 12)   # 3 × the length of the face
+        (1, 6.0)
+        """
         V = self.V
         masses = masses or [s.mass() for s in V.spaces]
         terms = []
@@ -333,7 +375,15 @@ class BoundaryConditions:
 
     def boundary_values(self):
         """Full-size grid with the Dirichlet data at the Dirichlet dofs, zero elsewhere
-        (``None`` when all Dirichlet data are zero)."""
+        (``None`` when all Dirichlet data are zero).
+
+        Examples
+        --------
+        >>> import femkron as fk
+        >>> V = fk.TensorSpace.box([(0, 1)], cells=2, order=1)
+        >>> BoundaryConditions(V, {"right": Dirichlet(5.0)}).boundary_values()
+        array([0., 0., 5.])
+        """
         if not self.has_dirichlet_data:
             return None
         V = self.V
@@ -363,7 +413,16 @@ class BoundaryConditions:
         """Full-size load of the Neumann and Robin data ``∫_face g v`` (``None`` if zero).
 
         ``quad`` is the number of Gauss points per cell on the faces (default as in
-        :func:`~femkron.load_vector`)."""
+        :func:`~femkron.load_vector`).
+
+        Examples
+        --------
+        >>> import femkron as fk
+        >>> V = fk.TensorSpace.box([(0, 1), (0, 2)], cells=2, order=1)
+        >>> b = BoundaryConditions(V, {"left": Neumann(1.5)}).boundary_load()
+        >>> round(float(b.sum()), 12)                 # 1.5 × the length of the face
+        3.0
+        """
         out = None
         for d, ax in enumerate(self.axes):
             if ax == "periodic":
@@ -419,7 +478,16 @@ class BoundaryConditions:
 
     def axis_matrices(self, kappa=1.0):
         """Constrained 1D ``(K_d, M_d)`` per axis for a constant ``kappa``, Robin terms
-        folded into ``K_d`` (so ``Σ_d M..K_d..M`` is the constrained stiffness)."""
+        folded into ``K_d`` (so ``Σ_d M..K_d..M`` is the constrained stiffness).
+
+        Examples
+        --------
+        >>> import femkron as fk
+        >>> V = fk.TensorSpace.box([(0, 1)], cells=2, order=1)
+        >>> [(K, M)] = BoundaryConditions(V).axis_matrices()
+        >>> K, M
+        (array([[4.]]), array([[0.33333333]]))
+        """
         out = []
         for d, s in enumerate(self.V.spaces):
             K = kappa * s.stiffness()
@@ -434,16 +502,40 @@ class BoundaryConditions:
 
     # ---- restriction and extension ------------------------------------------------------
     def constrain(self, A):
-        """The constrained operator ``(⊗P)ᵀ A (⊗P)`` (still a Kronecker sum)."""
+        """The constrained operator ``(⊗P)ᵀ A (⊗P)`` (still a Kronecker sum).
+
+        Examples
+        --------
+        >>> import femkron as fk
+        >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=3, order=1)
+        >>> BoundaryConditions(V).constrain(fk.stiffness(V)).shape   # interior dofs only
+        (4, 4)
+        """
         return A.project(self.P)
 
     def restrict(self, b):
-        """``(⊗P)ᵀ b`` for a full-size vector: the constrained right-hand side."""
+        """``(⊗P)ᵀ b`` for a full-size vector: the constrained right-hand side.
+
+        Examples
+        --------
+        >>> import femkron as fk
+        >>> V = fk.TensorSpace.box([(0, 1)], cells=3, order=1)
+        >>> BoundaryConditions(V, Periodic()).restrict([1.0, 2.0, 3.0, 4.0])  # ends added
+        array([5., 2., 3.])
+        """
         op = KronOperator.kron(*[P.T.tocsr() for P in self.P])
         return op @ np.asarray(b, dtype=float).reshape(-1)
 
     def extend(self, uc, lift=None):
-        """Full-size dof vector from constrained values, plus the Dirichlet lifting."""
+        """Full-size dof vector from constrained values, plus the Dirichlet lifting.
+
+        Examples
+        --------
+        >>> import femkron as fk
+        >>> V = fk.TensorSpace.box([(0, 1)], cells=3, order=1)
+        >>> BoundaryConditions(V).extend([1.0, 2.0])
+        array([0., 1., 2., 0.])
+        """
         op = KronOperator.kron(*self.P)
         u = op @ np.asarray(uc, dtype=float).reshape(-1)
         if lift is not None:

@@ -111,11 +111,25 @@ class Lagrange:
         return x
 
     def values(self, x):
-        """Basis values at reference points: array of shape ``(len(x), p + 1)``."""
+        """Basis values at reference points: array of shape ``(len(x), p + 1)``.
+
+        Examples
+        --------
+        >>> Lagrange(1).values([-1.0, 0.0, 1.0])
+        array([[1. , 0. ],
+               [0.5, 0.5],
+               [0. , 1. ]])
+        """
         x = self._points(x)
         return legendre.legvander(x, self.order) @ self._coef
 
     def derivatives(self, x):
-        """First derivatives d/dξ of the basis at reference points, shape ``(len(x), p + 1)``."""
+        """First derivatives d/dξ of the basis at reference points, shape ``(len(x), p + 1)``.
+
+        Examples
+        --------
+        >>> Lagrange(1).derivatives([0.3])
+        array([[-0.5,  0.5]])
+        """
         x = self._points(x)
         return legendre.legvander(x, self.order - 1) @ self._dcoef

@@ -100,7 +100,13 @@ class Mesh1D:
 
     @classmethod
     def uniform(cls, a, b, cells):
-        """``cells`` equal cells on ``[a, b]``."""
+        """``cells`` equal cells on ``[a, b]``.
+
+        Examples
+        --------
+        >>> Mesh1D.uniform(0.0, 2.0, cells=4).h
+        array([0.5, 0.5, 0.5, 0.5])
+        """
         a, b = cls._interval(a, b)
         cells = cls._cells(cells)
         mesh = cls(np.linspace(a, b, cells + 1))
@@ -160,12 +166,24 @@ class Mesh1D:
     # ---- queries ------------------------------------------------------------------------
     @property
     def length(self):
-        """``b - a``."""
+        """``b - a``.
+
+        Examples
+        --------
+        >>> Mesh1D([1.0, 1.5, 4.0]).length
+        3.0
+        """
         return self.b - self.a
 
     def locate(self, x):
         """Index of the cell holding each point (points on a node go to the cell on the left,
-        except the first node).  Points outside ``[a, b]`` raise."""
+        except the first node).  Points outside ``[a, b]`` raise.
+
+        Examples
+        --------
+        >>> Mesh1D([0.0, 1.0, 3.0]).locate([0.0, 0.5, 1.0, 2.0, 3.0])
+        array([0, 0, 0, 1, 1])
+        """
         x = as_array(x, "points")
         tol = 1e-12 * max(1.0, abs(self.a), abs(self.b))
         if np.any(x < self.a - tol) or np.any(x > self.b + tol):
@@ -178,7 +196,13 @@ class Mesh1D:
         return np.clip(cell, 0, self.cells - 1)
 
     def refine(self, factor=2):
-        """Split every cell into ``factor`` equal cells (keeps the grading pattern)."""
+        """Split every cell into ``factor`` equal cells (keeps the grading pattern).
+
+        Examples
+        --------
+        >>> Mesh1D([0.0, 1.0, 3.0]).refine(2).nodes
+        array([0. , 0.5, 1. , 2. , 3. ])
+        """
         factor = as_int(factor, "factor", minimum=1)
         t = np.arange(factor) / factor
         x = (self.nodes[:-1, None] + self.h[:, None] * t[None, :]).ravel()

@@ -84,7 +84,13 @@ class Space1D:
 
     @property
     def nodes(self):
-        """Node family of the element (``"gll"`` or ``"equispaced"``)."""
+        """Node family of the element (``"gll"`` or ``"equispaced"``).
+
+        Examples
+        --------
+        >>> Space1D(Mesh1D.uniform(0, 1, 2), order=2).nodes
+        'gll'
+        """
         return self.element.family
 
     # ---- geometry and quadrature --------------------------------------------------------
@@ -95,7 +101,14 @@ class Space1D:
 
     def default_quadrature(self, coef=None):
         """Gauss points per cell used by the matrices: ``p + 1`` (exact for constant
-        coefficients), ``2p + 2`` when a coefficient function is given."""
+        coefficients), ``2p + 2`` when a coefficient function is given.
+
+        Examples
+        --------
+        >>> V = Space1D(Mesh1D.uniform(0, 1, 2), order=2)
+        >>> V.default_quadrature(), V.default_quadrature(lambda x: 1 + x)
+        (3, 6)
+        """
         if coef is None or is_number(coef):
             return self.order + 1
         if isinstance(coef, np.ndarray) and coef.ndim == 2:
@@ -103,7 +116,14 @@ class Space1D:
         return 2 * self.order + 2
 
     def quadrature(self, points=None):
-        """Physical Gauss–Legendre points and weights, both of shape ``(cells, points)``."""
+        """Physical Gauss–Legendre points and weights, both of shape ``(cells, points)``.
+
+        Examples
+        --------
+        >>> x, w = Space1D(Mesh1D([0.0, 1.0, 3.0]), order=1).quadrature(2)
+        >>> x.shape, float(w.sum())
+        ((2, 2), 3.0)
+        """
         q = self.order + 1 if points is None else as_int(points, "points", minimum=1)
         xi, w = gauss_legendre(q)
         return self._to_physical(xi), 0.5 * self.mesh.h[:, None] * w[None, :]
@@ -227,7 +247,15 @@ class Space1D:
         return self._bilinear(coef, quad, "v", "d", 0, "coef")
 
     def boundary(self, side):
-        """Point matrix ``e eᵀ`` at the ``"left"`` (a) or ``"right"`` (b) end, as CSR."""
+        """Point matrix ``e eᵀ`` at the ``"left"`` (a) or ``"right"`` (b) end, as CSR.
+
+        Examples
+        --------
+        >>> Space1D(Mesh1D.uniform(0, 1, 2), order=1).boundary("right").toarray()
+        array([[0., 0., 0.],
+               [0., 0., 0.],
+               [0., 0., 1.]])
+        """
         if side not in ("left", "right"):
             raise FemkronValueError(f"side must be 'left' or 'right', got {side!r}")
         i = 0 if side == "left" else self.ndofs - 1
@@ -250,7 +278,15 @@ class Space1D:
     # ---- evaluation ---------------------------------------------------------------------
     def basis_at_quadrature(self, points, derivative=0):
         """CSR matrix mapping dofs to values (or ``derivative=1``: x-derivatives) at the
-        Gauss points of every cell, flattened cell by cell: shape ``(cells*points, ndofs)``."""
+        Gauss points of every cell, flattened cell by cell: shape ``(cells*points, ndofs)``.
+
+        Examples
+        --------
+        >>> V = Space1D(Mesh1D.uniform(0, 1, 2), order=1)
+        >>> B = V.basis_at_quadrature(2, derivative=1)
+        >>> B.shape, B @ V.x                     # the derivative of x is 1
+        ((4, 3), array([1., 1., 1., 1.]))
+        """
         q = as_int(points, "points", minimum=1)
         if derivative not in (0, 1):
             raise FemkronValueError(f"derivative must be 0 or 1, got {derivative!r}")
@@ -293,5 +329,11 @@ class Space1D:
         return E
 
     def interpolate(self, f):
-        """Nodal interpolant: ``f`` at the dof coordinates."""
+        """Nodal interpolant: ``f`` at the dof coordinates.
+
+        Examples
+        --------
+        >>> Space1D(Mesh1D.uniform(0, 1, 2), order=1).interpolate(lambda x: 2 * x)
+        array([0., 1., 2.])
+        """
         return evaluate(f, "f", (self.x,)).copy()
