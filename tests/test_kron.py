@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import femkron as fk
 from femkron.kron import apply_axis
@@ -266,3 +268,23 @@ def test_unsupported_operands():
         op * "2"
     with pytest.raises(TypeError):
         op @ np.array(["a", "b"])
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    sizes=st.lists(st.tuples(st.integers(1, 4), st.integers(1, 4)), min_size=1, max_size=3),
+    nterms=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_random_operators_against_numpy_kron(sizes, nterms, seed):
+    rng = np.random.default_rng(seed)
+    op, terms = random_operator(rng, sizes, nterms=nterms)
+    D = dense(terms)
+    x = rng.standard_normal((op.shape[1], 2))
+    np.testing.assert_allclose(op @ x, D @ x, atol=1e-12)
+    np.testing.assert_allclose(op @ x[:, 0], D @ x[:, 0], atol=1e-12)
+    np.testing.assert_allclose(op.tocsr().toarray(), D, atol=1e-13)
+    np.testing.assert_allclose(op.T.toarray(), D.T, atol=1e-13)
+    square = [(n, n) for n, _ in sizes]
+    sq, sterms = random_operator(rng, square, nterms=nterms)
+    np.testing.assert_allclose(sq.diagonal(), np.diag(dense(sterms)), atol=1e-13)
