@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._validate import as_real, evaluate, is_number
+from ._validate import as_real, as_vector, evaluate, is_number
 from .errors import FemkronTypeError, FemkronValueError
 from .kron import KronOperator
 
@@ -524,7 +524,7 @@ class BoundaryConditions:
         array([5., 2., 3.])
         """
         op = KronOperator.kron(*[P.T.tocsr() for P in self.P])
-        return op @ np.asarray(b, dtype=float).reshape(-1)
+        return op @ as_vector(b, "b", self.V.ndofs)
 
     def extend(self, uc, lift=None):
         """Full-size dof vector from constrained values, plus the Dirichlet lifting.
@@ -537,9 +537,9 @@ class BoundaryConditions:
         array([0., 1., 2., 0.])
         """
         op = KronOperator.kron(*self.P)
-        u = op @ np.asarray(uc, dtype=float).reshape(-1)
+        u = op @ as_vector(uc, "uc", self.ndofs)
         if lift is not None:
-            u = u + lift
+            u = u + as_vector(lift, "lift", self.V.ndofs)
         return u
 
 

@@ -311,3 +311,14 @@ def test_too_few_dofs():
     with pytest.raises(fk.FemkronValueError, match="a periodic axis needs at least 2 dofs"):
         fk.BoundaryConditions(one, {"x": fk.Periodic()})
     assert fk.BoundaryConditions(one, {"left": fk.Neumann()}).shape == (1,)
+
+
+def test_wrong_length_vectors():
+    V = space(2, 1, "gll", False)
+    bcs = fk.BoundaryConditions(V, {"left": fk.Neumann()})
+    with pytest.raises(fk.FemkronValueError, match=r"b must have 12 entries"):
+        bcs.restrict(np.ones(5))
+    with pytest.raises(fk.FemkronValueError, match=r"uc must have 3 entries"):
+        bcs.extend(np.ones(12))
+    with pytest.raises(fk.FemkronValueError, match=r"lift must have 12 entries"):
+        bcs.extend(np.ones(3), np.ones(5))
