@@ -15,6 +15,17 @@ settings.register_profile("thorough", max_examples=400, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+@pytest.fixture(autouse=True)
+def _isolated_memory_limit():
+    """Each test starts from and leaves the default memory limit (so that restoring a limit
+    with ``set_memory_limit(old)`` in one test cannot pin it for the next)."""
+    import femkron.errors
+
+    previous = femkron.errors._limit
+    yield
+    femkron.errors._limit = previous
+
+
 def pytest_collection_modifyitems(config, items):
     # benchmarks only run with -m benchmark (addopts deselects them by default)
     for item in items:

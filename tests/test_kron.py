@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import femkron as fk
@@ -270,7 +270,6 @@ def test_unsupported_operands():
         op @ np.array(["a", "b"])
 
 
-@settings(max_examples=40, deadline=None, derandomize=True)
 @given(
     sizes=st.lists(st.tuples(st.integers(1, 4), st.integers(1, 4)), min_size=1, max_size=3),
     nterms=st.integers(1, 3),
