@@ -17,7 +17,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 @pytest.fixture(autouse=True)
 def _isolated_memory_limit():
-    """Each test starts from and leaves the default memory limit (so that restoring a limit
+    """Each test leaves the memory limit as it found it (so that restoring a limit
     with ``set_memory_limit(old)`` in one test cannot pin it for the next)."""
     import femkron.errors
 
