@@ -108,7 +108,9 @@ def memory_limit():
 def set_memory_limit(nbytes):
     """Set the byte limit of :func:`memory_limit`; ``None`` restores the default.
 
-    Returns the previous limit.
+    Returns the previous setting: a number of bytes, or ``None`` when no limit had been set
+    (the default or ``FEMKRON_MEMORY_LIMIT`` applied), so ``set_memory_limit(old)`` restores
+    exactly what was there.
 
     Examples
     --------
@@ -119,7 +121,7 @@ def set_memory_limit(nbytes):
     >>> _ = fk.set_memory_limit(old)
     """
     global _limit
-    previous = memory_limit()
+    previous = _limit
     if nbytes is None:
         _limit = None
         return previous

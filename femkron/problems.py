@@ -34,7 +34,14 @@ from .matfree import (
     krylov_solve,
 )
 from .norms import error as _error
-from .solvers import METHODS, FastDiagonalization, SolveInfo, StructureError, solve
+from .solvers import (
+    METHODS,
+    FastDiagonalization,
+    SolveInfo,
+    StructureError,
+    fallback_method,
+    solve,
+)
 from .space import Space1D
 from .tensor import (
     TensorSpace,
@@ -906,17 +913,34 @@ def _mass_like(system):
     return M.tocsr() if system.path == "assembled" else M
 
 
+def _check_fdm_accuracy(op, fdm):
+    """Refuse (StructureError) a fast diagonalization that cannot solve ``op`` to
+    ``FDM_BACKWARD_ERROR``, tried once on a random right-hand side (strongly graded meshes)."""
+    from .solvers import FDM_BACKWARD_ERROR, backward_error
+
+    x = np.random.default_rng(0).standard_normal(op.shape[1])
+    b = op @ x
+    omega = backward_error(op, fdm.solve(b), b)
+    if not omega <= FDM_BACKWARD_ERROR:
+        raise StructureError(
+            f"fast diagonalization lost accuracy (componentwise backward error {omega:.1e}: the "
+            "1D eigenproblems are too ill-conditioned, e.g. a strongly graded mesh)"
+        )
+
+
 def _step_solver(system, left, theta_dt, method, rtol):
     """``(solve(rhs, x0), info)`` for the operator ``left = M + θ dt A`` of every step."""
     path = system.path
     if path == "lowrank" and method in ("auto", "fdm"):
         try:
             fdm = FastDiagonalization(left)
+            _check_fdm_accuracy(left, fdm)
             return (lambda rhs, x0: fdm.solve(rhs)), SolveInfo(
                 "fdm", setup_seconds=fdm.setup_seconds
             )
-        except StructureError:
-            method = "fdm"
+        except StructureError as err:
+            lost = "lost accuracy" in str(err)
+            method = fallback_method(left) if lost and method == "auto" else "fdm"
     if method == "auto":
         method = "fdm" if path != "assembled" else "direct"
     if method == "direct" or method == "amg":

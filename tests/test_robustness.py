@@ -290,7 +290,8 @@ def test_materialisations_are_refused_above_the_limit(
     assert info.value.nbytes > info.value.limit == int(limit)
 
 
-def test_memory_limit_from_environment(monkeypatch):
+def test_memory_limit_from_environment(monkeypatch, memory_limit):
+    memory_limit(None)
     monkeypatch.setenv("FEMKRON_MEMORY_LIMIT", "1000")
     assert fk.memory_limit() == 1000
     with pytest.raises(fk.ResourceError):
@@ -459,3 +460,22 @@ def test_every_file_write_goes_through_atomic_path():
                 if not (isinstance(target, ast.Name) and target.id in atomic_names):
                     offenders.append(f"{path.name}:{node.lineno}")
     assert not offenders, offenders
+
+
+def test_heat_on_a_strongly_graded_mesh_matches_direct():
+    V = fk.TensorSpace(
+        [fk.Space1D(strong_grading(1 / 1.5), 2), fk.Space1D(fk.Mesh1D.uniform(0, 1, 4), 2)]
+    )
+    auto = fk.heat(V, quadratic, t_end=0.01, dt=0.001, snapshots=2)
+    direct = fk.heat(V, quadratic, t_end=0.01, dt=0.001, snapshots=2, method="direct")
+    assert auto.info.method != "fdm"  # fdm lost accuracy here, auto noticed
+    assert np.abs(auto.values - direct.values).max() < 1e-12
+
+
+def test_set_memory_limit_restores_the_previous_setting(monkeypatch, memory_limit):
+    memory_limit(None)
+    monkeypatch.setenv("FEMKRON_MEMORY_LIMIT", "5000")
+    old = fk.set_memory_limit(123)
+    assert old is None and fk.memory_limit() == 123
+    assert fk.set_memory_limit(old) == 123
+    assert fk.memory_limit() == 5000  # the environment applies again
