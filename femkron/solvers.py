@@ -25,17 +25,16 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import time
 
 import numpy as np
-import scipy.linalg as sla
-import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ._validate import as_array, as_int, as_real, check_choice
 from .errors import ConvergenceError, FemkronTypeError, FemkronValueError, check_allocation
-from .kron import KronOperator, apply_axis
+from .fdm import FastDiagonalization, StructureError
+from .fdm import separable_structure as _separable_structure
+from .kron import KronOperator
 
 __all__ = [
     "solve",
@@ -49,10 +48,6 @@ __all__ = [
 ]
 
 METHODS = ("auto", "fdm", "amg", "cg", "direct", "petsc")
-
-
-class StructureError(FemkronValueError):
-    """The operator does not have the structure fast diagonalization needs."""
 
 
 @dataclasses.dataclass
@@ -92,265 +87,6 @@ class SolveInfo:
             f"{self.method}: {self.iterations} iterations, relative residual "
             f"{self.residual:.2e}, {self.seconds:.3g} s"
         )
-
-
-# ---- fast diagonalization -------------------------------------------------------------
-def _same(A, B):
-    if A is B:
-        return True
-    if A.shape != B.shape:
-        return False
-    if sp.issparse(A) and sp.issparse(B):
-        if A.nnz != B.nnz:
-            return abs(A - B).max() == 0
-        return (
-            np.array_equal(A.indptr, B.indptr)
-            and np.array_equal(A.indices, B.indices)
-            and np.array_equal(A.data, B.data)
-        )
-    dA = A.toarray() if sp.issparse(A) else A
-    dB = B.toarray() if sp.issparse(B) else B
-    return np.array_equal(dA, dB)
-
-
-def _has_negative(A):
-    data = A.data if sp.issparse(A) else A
-    return bool(np.any(data < 0))
-
-
-def _is_spd(M):
-    if np.abs(M - M.T).max() > 1e-12 * max(np.abs(M).max(), 1e-300):
-        return False
-    try:
-        L = np.linalg.cholesky(M)
-    except np.linalg.LinAlgError:
-        return False
-    # a semidefinite matrix (a Neumann stiffness) can pass Cholesky on round-off alone
-    pivots = np.diag(L) ** 2
-    return bool(pivots.min() > 1e-12 * pivots.max())
-
-
-def _mass_like(A):
-    """Positive row sums (∫φ_i > 0); a stiffness factor has zero row sums away from ends."""
-    rows = np.asarray(A.sum(axis=1)).ravel()
-    scale = np.asarray(abs(A).sum(axis=1)).ravel()
-    return bool(np.all(rows > 1e-8 * scale))
-
-
-def _dense(A):
-    return A.toarray() if sp.issparse(A) else np.asarray(A, dtype=float)
-
-
-def _separable_structure(op):
-    """Find ``M_d`` per axis such that every term deviates from ``⊗M_d`` in at most one axis.
-
-    Returns ``(K_list, M_list, sigma)`` with ``op = Σ_d M..K_d..M + sigma ⊗M``; raises
-    :class:`StructureError` otherwise.
-    """
-    D = op.naxes
-    terms = op.terms
-    for d, (r, c) in enumerate(op.axis_shapes):
-        if r != c:
-            raise StructureError(f"factor on axis {d} is not square ({r}×{c})")
-    if D == 1:
-        K = sum(c * _dense(f[0]) for c, f in terms)
-        return [K], [np.eye(op.axis_shapes[0][0])], 0.0
-    # candidate masses: the distinct factors on each axis, mass-like ones first (no negative
-    # entries, used by more terms); a candidate set is accepted when every term deviates
-    # from it in at most one axis and every mass factor is positive definite.
-    candidates = []
-    for d in range(D):
-        uniq, counts = [], []
-        for _, f in terms:
-            for i, u in enumerate(uniq):
-                if _same(f[d], u):
-                    counts[i] += 1
-                    break
-            else:
-                uniq.append(f[d])
-                counts.append(1)
-        rank = sorted(
-            range(len(uniq)),
-            key=lambda i: (not _mass_like(uniq[i]), _has_negative(uniq[i]), -counts[i]),
-        )
-        candidates.append([uniq[i] for i in rank])
-    n_combos = np.prod([len(c) for c in candidates], dtype=float)
-    if n_combos > 4096:
-        raise StructureError("too many distinct factors to find a separable structure")
-    for Ms in itertools.product(*candidates):
-        Ks = [None] * D
-        sigma = 0.0
-        ok = True
-        for c, f in terms:
-            dev = [d for d in range(D) if not _same(f[d], Ms[d])]
-            if len(dev) > 1:
-                ok = False
-                break
-            if not dev:
-                sigma += c
-            else:
-                d = dev[0]
-                Ks[d] = c * _dense(f[d]) if Ks[d] is None else Ks[d] + c * _dense(f[d])
-        if not ok:
-            continue
-        Ms_dense = [_dense(M) for M in Ms]
-        if not all(_is_spd(M) for M in Ms_dense):
-            continue
-        Ks = [np.zeros_like(Ms_dense[d]) if Ks[d] is None else Ks[d] for d in range(D)]
-        return Ks, Ms_dense, sigma
-    raise StructureError(
-        "the operator is not of the form Σ_d M_1⊗…⊗K_d⊗…⊗M_D (+ σ ⊗M): some term differs from "
-        "the mass factors in more than one axis (e.g. a general coefficient)"
-    )
-
-
-class FastDiagonalization:
-    """Exact solver for ``A = Σ_d M_1⊗…⊗K_d⊗…⊗M_D + σ M_1⊗…⊗M_D``.
-
-    Per axis the generalized eigenproblem ``K_d S_d = M_d S_d Λ_d`` with ``S_dᵀ M_d S_d = I``
-    is solved once; then ``A⁻¹ = (⊗S_d) (Σ_d Λ_d)⁻¹ (⊗S_d)ᵀ`` is applied by axis-wise dense
-    products: ``O(N Σ n_d)`` work and ``O(N)`` memory per solve.
-
-    Parameters
-    ----------
-    operator : KronOperator, optional
-        Analysed to find ``K_d``, ``M_d`` and ``σ``.
-    stiffness, masses : sequence of array_like, optional
-        The 1D factors given directly instead of ``operator``.
-    sigma : float
-        Reaction coefficient (with ``stiffness``/``masses``); may be negative (Helmholtz).
-    singular : bool
-        Allow a zero eigenvalue of ``A`` (pure Neumann / periodic): its mode is projected out
-        and the result is M-orthogonal to it.
-
-    Examples
-    --------
-    >>> import femkron as fk
-    >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=6, order=1)
-    >>> A = fk.BoundaryConditions(V).constrain(fk.stiffness(V))
-    >>> fdm = FastDiagonalization(A)
-    >>> b = np.random.default_rng(0).standard_normal(A.shape[0])
-    >>> bool(np.allclose(A @ fdm.solve(b), b))
-    True
-    >>> float(round(fdm.eigenvalues().min(), 3))   # 2π² ≈ 19.74 on the unit square
-    20.194
-    """
-
-    def __init__(self, operator=None, *, stiffness=None, masses=None, sigma=0.0, singular=False):
-        t0 = time.perf_counter()
-        if operator is not None:
-            if not isinstance(operator, KronOperator):
-                raise FemkronTypeError(
-                    f"operator must be a KronOperator, got {type(operator).__name__}"
-                )
-            Ks, Ms, sig = _separable_structure(operator)
-        else:
-            if stiffness is None or masses is None:
-                raise FemkronValueError("give an operator, or both stiffness and masses")
-            Ks = [_dense(K) for K in stiffness]
-            Ms = [_dense(M) for M in masses]
-            if len(Ks) != len(Ms):
-                raise FemkronValueError("stiffness and masses need one factor per axis each")
-            sig = 0.0
-        sig += as_real(sigma, "sigma")
-        self.shape1d = tuple(K.shape[0] for K in Ks)
-        for d, (K, M) in enumerate(zip(Ks, Ms)):
-            if K.shape != M.shape or K.shape[0] != K.shape[1]:
-                raise StructureError(
-                    f"axis {d}: K_d {K.shape} and M_d {M.shape} must be square and alike"
-                )
-            check_allocation(
-                8 * 3 * K.size, f"dense 1D eigenvectors of size {K.shape}", "use method='amg'"
-            )
-        Ks = [K.copy() for K in Ks]
-        Ks[0] = Ks[0] + sig * Ms[0]
-        self.sigma = sig
-        self.lams, self.S, self.St = [], [], []
-        noise = 0.0
-        for d, (K, M) in enumerate(zip(Ks, Ms)):
-            scale = max(np.abs(K).max(), 1e-300)
-            if np.abs(K - K.T).max() > 1e-12 * scale:
-                raise StructureError(f"axis {d}: the stiffness factor is not symmetric")
-            mscale = max(np.abs(M).max(), 1e-300)
-            if np.abs(M - M.T).max() > 1e-12 * mscale:
-                raise StructureError(f"axis {d}: the mass factor is not symmetric")
-            # symmetric diagonal scaling D K D, D M D with D = diag(M)^(-1/2): on strongly
-            # graded meshes (cells from 1e-11 to 0.3) the unscaled pencil gives wrong, even
-            # negative, eigenvalues; the scaled one keeps them (S = D Ŝ, still Sᵀ M S = I)
-            mdiag = np.diag(M)
-            dscale = 1.0 / np.sqrt(mdiag) if np.all(mdiag > 0) else np.ones(K.shape[0])
-            Kd = (0.5 * (K + K.T)) * dscale[:, None] * dscale[None, :]
-            Md = (0.5 * (M + M.T)) * dscale[:, None] * dscale[None, :]
-            try:
-                lam, S = sla.eigh(Kd, Md)
-            except np.linalg.LinAlgError:
-                raise StructureError(
-                    f"axis {d}: the mass factor is not positive definite"
-                ) from None
-            S = dscale[:, None] * S
-            # absolute rounding level of the eigenvalues of smooth modes: eps Σ|K| / 1ᵀM1
-            msum = float(M.sum())
-            mscale = msum if msum > 0 else float(np.trace(M))
-            noise += np.finfo(float).eps * float(np.abs(K).sum()) / max(mscale, 1e-300)
-            self.lams.append(lam)
-            self.S.append(np.ascontiguousarray(S))
-            self.St.append(np.ascontiguousarray(S.T))
-        # Λ = Σ_d λ_d on the grid
-        lam_grid = np.zeros(self.shape1d)
-        for d, lam in enumerate(self.lams):
-            sh = [1] * len(self.shape1d)
-            sh[d] = -1
-            lam_grid = lam_grid + lam.reshape(sh)
-        # zero: within a thousand times the rounding level of the assembled factors (not
-        # relative to the largest eigenvalue, which graded meshes push to 1e22 and beyond)
-        self.zero_tolerance = 1e3 * noise
-        tiny = np.abs(lam_grid) <= self.zero_tolerance
-        self.zero_modes = np.flatnonzero(tiny.ravel())
-        if self.zero_modes.size and not singular:
-            raise FemkronValueError(
-                f"the operator is singular: {self.zero_modes.size} eigenvalue(s) of the "
-                f"Kronecker sum are zero to rounding (|λ| <= {self.zero_tolerance:.1e}): a pure "
-                "Neumann/periodic problem, a Robin coefficient that (nearly) cancels, or a "
-                "Helmholtz wavenumber at a resonance"
-            )
-        if singular and self.zero_modes.size != 1:
-            raise FemkronValueError(
-                f"expected exactly one zero eigenvalue for a singular problem, found "
-                f"{self.zero_modes.size}"
-            )
-        inv = np.zeros_like(lam_grid)
-        np.divide(1.0, lam_grid, out=inv, where=~tiny)
-        self.inv_lam = inv
-        self.lam_grid = lam_grid
-        self.setup_seconds = time.perf_counter() - t0
-        self.shape = (int(lam_grid.size),) * 2
-
-    def eigenvalues(self):
-        """All eigenvalues of ``A u = λ (⊗M) u`` on the grid, flattened (unsorted)."""
-        return self.lam_grid.ravel().copy()
-
-    def solve(self, b):
-        """Apply ``A⁻¹`` to a vector (or a stack ``(N, k)`` of vectors)."""
-        b = np.asarray(b, dtype=float)
-        batch = b.ndim == 2
-        if b.shape[0] != self.shape[0] or b.ndim not in (1, 2):
-            raise FemkronValueError(f"b must have {self.shape[0]} rows, got shape {b.shape}")
-        U = b.reshape(self.shape1d + ((b.shape[1],) if batch else ()))
-        for d in range(len(self.shape1d)):
-            U = apply_axis(self.St[d], U, d)
-        if batch:
-            U *= self.inv_lam[..., None]
-        else:
-            U *= self.inv_lam
-        for d in range(len(self.shape1d)):
-            U = apply_axis(self.S[d], U, d)
-        return U.reshape(b.shape)
-
-    __call__ = solve
-
-    def aslinearoperator(self):
-        """``A⁻¹`` as a ``scipy.sparse.linalg.LinearOperator`` (e.g. a preconditioner)."""
-        return spla.LinearOperator(self.shape, matvec=self.solve, matmat=self.solve, dtype=float)
 
 
 # ---- iterative solvers --------------------------------------------------------------------

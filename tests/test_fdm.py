@@ -1,0 +1,214 @@
+"""Fast diagonalization: exactness against sparse LU, the sine/Fourier paths against the dense
+eigenvector path, analytic eigenvalues, and the structure errors."""
+
+import numpy as np
+import pytest
+import scipy.sparse.linalg as spla
+
+import femkron as fk
+import femkron.fdm as fdm_module
+from femkron.fdm import FastDiagonalization, StructureError
+from femkron.kron import KronOperator
+
+
+def system(cells, order=1, bc=None, sigma=0.0, graded=False):
+    dim = len(cells)
+    if graded:
+        spaces = [
+            fk.Space1D(fk.Mesh1D.graded(0, 1 + d, n, ratio=1.3), order) for d, n in enumerate(cells)
+        ]
+        V = fk.TensorSpace(spaces)
+    else:
+        V = fk.TensorSpace.box([(0, 1 + d) for d in range(dim)], cells=cells, order=order)
+    bcs = fk.BoundaryConditions(V, bc)
+    A = fk.stiffness(V)
+    if sigma:
+        A = A + sigma * fk.mass(V)
+    robin = bcs.robin_operator()
+    if robin is not None:
+        A = A + robin
+    return bcs.constrain(A), bcs
+
+
+def lu_solve(A, b):
+    return spla.spsolve(A.tocsr().tocsc(), b)
+
+
+def rel(x, y):
+    return float(np.abs(x - y).max() / np.abs(y).max())
+
+
+CASES = [
+    ((9,), 1, None, 0.0),
+    ((6, 5), 2, None, 0.0),
+    ((4, 3, 5), 1, {"left": fk.Neumann(0.0), "top": fk.Robin(3.0)}, 0.0),
+    ((5, 4), 3, {"x": fk.Periodic()}, 0.0),
+    ((3, 4), 4, None, -20.0),  # Helmholtz, indefinite
+    ((7, 6, 5), 1, {"x": fk.Periodic(), "bottom": fk.Neumann(0.0)}, 2.0),
+]
+
+
+@pytest.mark.parametrize("cells,order,bc,sigma", CASES)
+def test_fdm_solves_exactly(cells, order, bc, sigma):
+    A, _ = system(cells, order, bc, sigma)
+    b = np.random.default_rng(0).standard_normal(A.shape[0])
+    F = FastDiagonalization(A)
+    x = F.solve(b)
+    assert (
+        np.linalg.norm(A @ x - b)
+        <= 1e-10
+        * np.linalg.norm(b)
+        * max(1.0, np.abs(F.eigenvalues()).max() / np.abs(F.eigenvalues()).min()) ** 0.5
+    )
+    assert rel(x, lu_solve(A, b)) < 1e-9
+    # setup once, many solves (and a stack of right-hand sides)
+    B = np.random.default_rng(1).standard_normal((A.shape[0], 3))
+    X = F.solve(B)
+    for j in range(3):
+        assert rel(X[:, j], lu_solve(A, B[:, j])) < 1e-9
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_graded_mesh(order):
+    A, _ = system((6, 5), order, None, graded=True)
+    b = np.random.default_rng(2).standard_normal(A.shape[0])
+    F = FastDiagonalization(A)
+    assert F.transforms == ("dense", "dense")
+    assert rel(F.solve(b), lu_solve(A, b)) < 1e-9
+
+
+@pytest.mark.parametrize(
+    "cells,bc,expected",
+    [
+        ((100,), None, ("dst",)),
+        ((100, 100), None, ("dst", "dst")),
+        ((64, 100, 8), {"x": fk.Periodic()}, ("fft", "dst", "dense")),
+        ((100, 64), {"x": fk.Periodic(), "y": fk.Periodic()}, ("fft", "fft")),
+        ((100, 70), {"left": fk.Robin(1.0)}, ("dense", "dst")),
+    ],
+)
+def test_transforms_equal_dense_path(cells, bc, expected):
+    sigma = -30.0 if len(cells) == 2 and bc is None else 0.0  # indefinite Helmholtz
+    A, bcs = system(cells, 1, bc, sigma)
+    fast = FastDiagonalization(A, singular=bcs.singular)
+    dense = FastDiagonalization(A, transform="dense", singular=bcs.singular)
+    assert fast.transforms == expected
+    assert dense.transforms == ("dense",) * len(cells)
+    # both paths are exact up to rounding amplified by the condition number
+    lam = np.abs(dense.eigenvalues())
+    cond = lam.max() / np.sort(lam)[1 if bcs.singular else 0]
+    tol = max(1e-12, 1e-15 * cond)
+    rng = np.random.default_rng(3)
+    b = rng.standard_normal(A.shape[0])
+    assert rel(fast.solve(b), dense.solve(b)) < tol
+    B = rng.standard_normal((A.shape[0], 2))
+    assert rel(fast.solve(B), dense.solve(B)) < tol
+    np.testing.assert_allclose(
+        np.sort(fast.eigenvalues()), np.sort(dense.eigenvalues()), rtol=1e-12, atol=1e-9
+    )
+
+
+def test_transform_eigenvectors_are_m_orthonormal():
+    V = fk.TensorSpace.box([(0, 1), (0, 2)], cells=(12, 10), order=1)
+    bcs = fk.BoundaryConditions(V, {"x": fk.Periodic()})
+    A = bcs.constrain(fk.stiffness(V))
+    F = FastDiagonalization(A, transform="fft")
+    assert F.transforms == ("fft", "dst")
+    for d, (K, M) in enumerate(bcs.axis_matrices()):
+        S = F.S[d]
+        np.testing.assert_allclose(S.T @ M @ S, np.eye(M.shape[0]), atol=1e-12)
+        np.testing.assert_allclose(K @ S, M @ S * F.lams[d], atol=1e-9 * np.abs(K).max())
+        np.testing.assert_allclose(F.St[d], S.T)
+
+
+def test_sine_eigenvalues_match_analytic_q1():
+    # uniform Q1 on (0, 1), Dirichlet: λ_k = (6/h²) (1 - cos θ_k) / (2 + cos θ_k), θ_k = kπh
+    cells = 80
+    A, _ = system((cells,), 1)
+    F = FastDiagonalization(A)
+    assert F.transforms == ("dst",)
+    h = 1.0 / cells
+    theta = np.pi * h * np.arange(1, cells)
+    exact = 6 / h**2 * (1 - np.cos(theta)) / (2 + np.cos(theta))
+    # 1D: the mass is the identity in this operator's structure, so compare with the pencil
+    V = fk.Space1D(fk.Mesh1D.uniform(0, 1, cells), 1)
+    K = V.stiffness().toarray()[1:-1, 1:-1]
+    M = V.mass().toarray()[1:-1, 1:-1]
+    G = FastDiagonalization(stiffness=[K], masses=[M])
+    assert G.transforms == ("dst",)
+    np.testing.assert_allclose(np.sort(G.eigenvalues()), exact, rtol=1e-12)
+    # and the continuous limit: λ_1 → π²
+    assert abs(exact[0] - np.pi**2) < 2e-3
+
+
+def test_singular_pure_neumann_and_periodic():
+    for bc in (fk.Neumann(0.0), fk.Periodic()):
+        A, _ = system((70, 66), 1, bc)
+        with pytest.raises(fk.FemkronValueError, match="singular"):
+            FastDiagonalization(A)
+        F = FastDiagonalization(A, singular=True)
+        assert F.zero_modes.size == 1
+        b = np.random.default_rng(4).standard_normal(A.shape[0])
+        b -= b.mean()
+        x = F.solve(b)
+        x -= x.mean()
+        assert np.linalg.norm(A @ x - b) < 1e-10 * np.linalg.norm(b)
+
+
+def test_helmholtz_resonance_is_a_clear_error():
+    A, _ = system((70, 66), 1)
+    lam = np.sort(FastDiagonalization(A).eigenvalues())[0]
+    V = fk.TensorSpace.box([(0, 1), (0, 2)], cells=(70, 66), order=1)
+    M = fk.BoundaryConditions(V).constrain(fk.mass(V))
+    with pytest.raises(fk.FemkronValueError, match="resonance"):
+        FastDiagonalization(A - lam * M)
+    # slightly off the resonance it solves (indefinite)
+    F = FastDiagonalization(A - (lam + 1.0) * M)
+    assert F.eigenvalues().min() < 0 < F.eigenvalues().max()
+
+
+def test_structure_errors_name_the_reason():
+    V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=4, order=1)
+    bcs = fk.BoundaryConditions(V)
+    with pytest.raises(StructureError, match="symmetric"):
+        FastDiagonalization(bcs.constrain(fk.stiffness(V) + fk.advection(V, (1.0, 0.0))))
+    with pytest.raises(StructureError, match="form"):
+        FastDiagonalization(bcs.constrain(fk.stiffness(V, kappa=lambda x, y: 1 + x * y)))
+    M = bcs.constrain(fk.mass(V)).terms[0][1]
+    K = bcs.constrain(fk.stiffness(V)).terms[0][1][0]
+    with pytest.raises(StructureError, match="positive definite"):
+        FastDiagonalization(
+            stiffness=[K.toarray(), M[1].toarray()], masses=[-M[0].toarray(), M[1].toarray()]
+        )
+    with pytest.raises(StructureError, match="square"):
+        FastDiagonalization(KronOperator([(1.0, (np.ones((2, 3)), np.eye(2)))]))
+    with pytest.raises(StructureError, match="transform='fft'"):
+        FastDiagonalization(system((6, 5), 2)[0], transform="fft")
+    with pytest.raises(fk.FemkronValueError, match="transform"):
+        FastDiagonalization(system((6, 5), 1)[0], transform="sine")
+
+
+def test_auto_falls_back_when_not_separable():
+    V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=6, order=1)
+    A = fk.BoundaryConditions(V).constrain(fk.stiffness(V, kappa=lambda x, y: 1 + x * y))
+    b = np.ones(A.shape[0])
+    x, info = fk.solve(A, b, method="auto")
+    assert info.method != "fdm" and "not separable" in info.note
+    assert np.linalg.norm(A @ x - b) < 1e-9 * np.linalg.norm(b)
+    A2 = fk.BoundaryConditions(V).constrain(fk.stiffness(V))
+    _, info2 = fk.solve(A2, b, method="auto")
+    assert info2.method == "fdm"
+
+
+def test_identical_axes_share_one_setup():
+    V = fk.TensorSpace.box([(0, 1), (0, 2), (0, 2)], cells=(100, 100, 100), order=1)
+    F = FastDiagonalization(fk.BoundaryConditions(V).constrain(fk.stiffness(V)))
+    assert F.axes[1] is F.axes[2] and F.axes[0] is not F.axes[1]
+
+
+def test_fft_min_controls_the_choice(monkeypatch):
+    A, _ = system((100, 100), 1)
+    assert FastDiagonalization(A).transforms == ("dst", "dst")
+    monkeypatch.setattr(fdm_module, "FFT_MIN", 10**6)
+    assert FastDiagonalization(A).transforms == ("dense", "dense")
+    assert FastDiagonalization(A, transform="fft").transforms == ("dst", "dst")
