@@ -729,7 +729,32 @@ def build_parser():
     )
     p.add_argument("--json", metavar="FILE", help="write the same as JSON ('-': stdout)")
     p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser(
+        "bench",
+        help="time assembly and solvers against baselines (scipy, scikit-fem, pyamg)",
+        description="Benchmark tocsr, matrix-free apply and the fdm solver against scipy "
+        "kron sums, element-by-element assembly, scikit-fem, CSR SpMV, pyamg, CG and LU.",
+        epilog="examples:\n  femkron bench --sizes 1e4 1e5\n"
+        "  femkron bench --sizes 1e6 --orders 1 3 --threads 2 --json b.json --plot b.png\n"
+        "  femkron bench --kind solve --scale",
+        formatter_class=_FMT,
+    )
+    _bench_arguments(p)
+    p.set_defaults(func=cmd_bench)
     return parser
+
+
+def _bench_arguments(parser):
+    from .bench import add_arguments
+
+    add_arguments(parser)
+
+
+def cmd_bench(args):
+    from .bench import run
+
+    return run(args)
 
 
 def main(argv=None):
