@@ -18,7 +18,7 @@ GROUPS = [
     ),
     ("Operators", ("femkron.tensor", "femkron.kron", "femkron.assembly", "femkron.matfree")),
     ("Boundary conditions", ("femkron.bc",)),
-    ("Problems and solvers", ("femkron.problems", "femkron.solvers")),
+    ("Problems and solvers", ("femkron.problems", "femkron.solvers", "femkron.fdm")),
     ("Errors and norms", ("femkron.norms", "femkron.errors")),
     ("Files and figures", ("femkron.io", "femkron.plot")),
 ]

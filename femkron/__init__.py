@@ -40,7 +40,7 @@ from .problems import (
     poisson,
 )
 from .quadrature import gauss_legendre, gauss_lobatto
-from .solvers import FastDiagonalization, SolveInfo, solve
+from .solvers import FastDiagonalization, SolveInfo, StructureError, solve
 from .space import Space1D
 from .tensor import (
     Anisotropic,
@@ -80,6 +80,7 @@ __all__ = [
     "SeparablePreconditioner",
     "Solution",
     "SolveInfo",
+    "StructureError",
     "Space1D",
     "TensorMesh",
     "TensorSpace",

@@ -699,7 +699,8 @@ def _print(rows, goals):
 
 
 def plot_rows(rows, path):
-    """Log–log time against dofs: assembly (left) and solve (right), one line per method."""
+    """Log–log time against dofs, one panel per (assembly | solve, dimension), one line per
+    method (and order)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -708,30 +709,38 @@ def plot_rows(rows, path):
     from ._files import atomic_path
     from .plot import plot_benchmark
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
-    for ax, kind, title in zip(
-        axes,
-        ("assembly", "solve"),
-        ("Q_p Laplacian: assembly and one product", "Poisson solve to relative residual 1e-10"),
-    ):
+    titles = {
+        "assembly": "{d}D Laplacian: assembly and one product",
+        "solve": "{d}D Poisson solve, residual 1e-10",
+    }
+    panels = sorted(
+        {(r["kind"], r["dim"]) for r in rows if r["kind"] in titles and r.get("seconds")},
+        key=lambda kd: (kd[1], kd[0]),
+    )
+    if not panels:
+        raise FemkronValueError("no timings to plot")
+    ncol = 2 if len(panels) > 1 else 1
+    nrow = (len(panels) + ncol - 1) // ncol
+    fig, axes = plt.subplots(nrow, ncol, figsize=(6 * ncol, 4.2 * nrow), squeeze=False)
+    for ax, (kind, dim) in zip(axes.ravel(), panels):
+        orders = {r["order"] for r in rows if r["kind"] == kind and r["dim"] == dim}
         sel = [
             {
-                "method": f"{r['method']} ({r['dim']}D Q{r['order']})",
+                "method": r["method"] + (f" Q{r['order']}" if len(orders) > 1 else ""),
                 "dofs": r["dofs"],
                 "seconds": r["seconds"],
             }
             for r in rows
-            if r["kind"] == kind and r.get("seconds")
+            if r["kind"] == kind and r["dim"] == dim and r.get("seconds")
         ]
-        if sel:
-            plot_benchmark(sel, ax=ax, title=title)
-            ax.legend(fontsize=7, loc="upper left", ncol=2)
-        else:
-            ax.set_axis_off()
-    fig.suptitle("femkron bench: median wall time vs degrees of freedom")
+        plot_benchmark(sel, ax=ax, title=titles[kind].format(d=dim))
+        ax.legend(fontsize=8, loc="upper left")
+    for ax in axes.ravel()[len(panels) :]:
+        ax.set_axis_off()
+    fig.suptitle("femkron bench: median wall time against degrees of freedom")
     fig.tight_layout()
     with atomic_path(path, "--plot") as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+        fig.savefig(tmp, dpi=72, format="png")
     plt.close(fig)
     return path
 
