@@ -2,7 +2,9 @@
 
 * ``fdm`` — :class:`FastDiagonalization` (Lynch, Rice & Thomas 1964): exact direct solve of
   ``Σ_d M_1⊗…⊗K_d⊗…⊗M_D (+ σ ⊗M_d)`` from the 1D generalized eigenproblems
-  ``K_d S_d = M_d S_d Λ_d``; applied by axis-wise dense products in O(N·n) work.
+  ``K_d S_d = M_d S_d Λ_d``; applied by axis-wise dense products in O(N·n) work, or by
+  discrete sine / Fourier transforms (O(N log n)) on uniform Q1 Dirichlet / periodic axes
+  (:mod:`femkron.fdm`).
 * ``direct`` — sparse LU of the assembled CSR matrix.
 * ``cg`` — conjugate gradients with a Jacobi preconditioner, matrix-free.
 * ``amg`` — conjugate gradients preconditioned by pyamg smoothed aggregation.
