@@ -42,10 +42,11 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from ._petsc_rows import CHUNK_ENTRIES, kron_rows, row_partition  # noqa: F401 (re-exported)
 from ._validate import as_int, as_real
 from .bc import BoundaryConditions, Neumann, Periodic
 from .errors import ConvergenceError, FemkronError, FemkronTypeError, FemkronValueError
-from .kron import KronOperator, apply_axis, kron_csr
+from .kron import KronOperator, apply_axis
 from .mesh import Mesh1D
 from .problems import LinearSystem, Solution
 from .solvers import SolveInfo
@@ -68,9 +69,6 @@ __all__ = [
 
 #: Gather the solution on every rank by default up to this many dofs.
 GATHER_LIMIT = 10**7
-
-#: Entries generated per chunk by :func:`kron_rows` (bounds its temporaries).
-CHUNK_ENTRIES = 2**16
 
 _INSTALL = (
     "install PETSc for Python: with the distribution's packages, e.g. Debian/Ubuntu "
@@ -126,185 +124,23 @@ def available():
     return True
 
 
-# ---- plain Kronecker kernels (numpy / scipy only) --------------------------------------------
-def row_partition(shape, size, aligned=True):
-    """Offsets of a contiguous split of the rows of a grid ``shape`` over ``size`` ranks.
-
-    With ``aligned`` (the default) every boundary falls between slabs of the first axis, so
-    each rank owns whole slabs ``U[i0:i1, ...]``, as evenly as the slabs allow; ranks get no
-    rows only when there are fewer slabs than ranks.  Without it the rows are split as evenly
-    as possible (PETSc's default).
-
-    Returns
-    -------
-    ndarray of int64, shape ``(size + 1,)``
-        Rank ``r`` owns rows ``offsets[r]:offsets[r + 1]``.
-
-    Examples
-    --------
-    >>> row_partition((5, 3), 2)
-    array([ 0,  9, 15])
-    >>> row_partition((5, 3), 2, aligned=False)
-    array([ 0,  8, 15])
-    """
-    shape = tuple(as_int(n, "shape entry", minimum=0) for n in np.atleast_1d(shape))
-    size = as_int(size, "size", minimum=1)
-    n0 = shape[0] if aligned else int(np.prod(shape, dtype=np.int64))
-    block = int(np.prod(shape[1:], dtype=np.int64)) if aligned else 1
-    counts = np.full(size, n0 // size, dtype=np.int64)
-    counts[: n0 % size] += 1
-    return np.concatenate([[0], np.cumsum(counts) * block]).astype(np.int64)
-
-
-def _factor_csr(A):
-    B = sp.csr_matrix(A, dtype=float)
-    B.sum_duplicates()
-    B.sort_indices()
-    return B
-
-
-def _union_patterns(op):
-    """Per axis: the union pattern ``U_d`` over terms (canonical CSR) and, per term, the
-    factor's values laid out on that pattern (zeros where the factor has no entry)."""
-    patterns, values = [], []
-    for d in range(op.naxes):
-        mats = [_factor_csr(f[d]) for _, f in op.terms]
-        ones = [sp.csr_matrix((np.ones(B.nnz), B.indices, B.indptr), shape=B.shape) for B in mats]
-        U = ones[0]
-        for O in ones[1:]:
-            U = U + O
-        U = sp.csr_matrix(U)
-        U.sum_duplicates()
-        U.sort_indices()
-        ncols = U.shape[1]
-        ukeys = np.repeat(np.arange(U.shape[0], dtype=np.int64), np.diff(U.indptr)) * ncols
-        ukeys += U.indices
-        vals = []
-        for B in mats:
-            keys = np.repeat(np.arange(B.shape[0], dtype=np.int64), np.diff(B.indptr)) * ncols
-            keys += B.indices
-            v = np.zeros(U.nnz)
-            v[np.searchsorted(ukeys, keys)] = B.data
-            vals.append(v)
-        patterns.append(U)
-        values.append(vals)
-    return patterns, values
-
-
-def kron_rows(op, start, stop):
-    """Rows ``start:stop`` of a :class:`~femkron.KronOperator` as a canonical CSR matrix,
-    generated from the 1D factors without forming the operator.
-
-    Row ``r`` of ``A_1 ⊗ … ⊗ A_D`` is the multi-index ``(i_1, …, i_D)`` of ``r`` (C order); its
-    entries are the products of the entries of row ``i_d`` of each factor, at the columns
-    ``(j_1, …, j_D)``.  The pattern of a sum of terms is the Kronecker product of the per-axis
-    union patterns, so the row lengths (and exact preallocation) are known before any value is
-    computed.  Entries that cancel to zero are kept (the pattern is structural).  Work and
-    memory are proportional to the entries of the requested rows.
-
-    Parameters
-    ----------
-    op : KronOperator
-    start, stop : int
-        Row range, ``0 <= start <= stop <= op.shape[0]``.
-
-    Returns
-    -------
-    scipy.sparse.csr_matrix
-        Shape ``(stop - start, op.shape[1])``, sorted indices, no duplicates.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from femkron import KronOperator
-    >>> A = np.array([[2.0, -1.0], [-1.0, 2.0]])
-    >>> B = np.array([[1.0, 0.0, 3.0], [0.0, 1.0, 0.0]])
-    >>> op = KronOperator([(1.0, (A, B)), (0.5, (np.eye(2), B))])
-    >>> rows = kron_rows(op, 1, 3)
-    >>> full = np.kron(A, B) + 0.5 * np.kron(np.eye(2), B)
-    >>> bool(np.array_equal(rows.toarray(), full[1:3]))
-    True
-    """
-    if not isinstance(op, KronOperator):
-        raise FemkronTypeError(f"op must be a KronOperator, got {type(op).__name__}")
-    nrows = op.shape[0]
-    start = as_int(start, "start", minimum=0, maximum=nrows)
-    stop = as_int(stop, "stop", minimum=start, maximum=nrows)
-    block = int(np.prod(op.out_shape[1:], dtype=np.int64))
-    if op.naxes > 1 and start % block == 0 and stop % block == 0 and stop > start:
-        # whole slabs of the first axis: the block is itself a Kronecker sum (first factors
-        # restricted to those rows), assembled by femkron's CSR kernel
-        sub = op.restrict(
-            [np.arange(start // block, stop // block)] + [None] * (op.naxes - 1),
-            [None] * op.naxes,
-        )
-        return kron_csr(sub)
-    patterns, values = _union_patterns(op)
-    coefs = np.array([c for c, _ in op.terms])
-    D = op.naxes
-    in_shape = op.in_shape
-    R = stop - start
-    # row lengths first: exact sizes, one allocation of the output
-    counts = np.ones(R, dtype=np.int64)
-    multi = np.unravel_index(np.arange(start, stop, dtype=np.int64), op.out_shape)
-    for d in range(D):
-        counts *= np.diff(patterns[d].indptr)[multi[d]]
-    indptr = np.zeros(R + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    # 32-bit indices where they fit (what scipy and most PETSc builds use)
-    small = max(int(indptr[-1]), op.shape[1]) < 2**31
-    itype = np.int32 if small else np.int64
-    indices = np.empty(int(indptr[-1]), dtype=itype)
-    data = np.empty(int(indptr[-1]))
-    c0 = 0
-    while c0 < R:
-        # rows c0:c1 hold at most CHUNK_ENTRIES entries (at least one row)
-        c1 = int(np.searchsorted(indptr, indptr[c0] + CHUNK_ENTRIES, side="right")) - 1
-        c1 = min(R, max(c1, c0 + 1))
-        lo, hi = int(indptr[c0]), int(indptr[c1])
-        idx = [m[c0:c1] for m in multi]
-        # entries as (row, column prefix, per-term value prefix), expanded axis by axis; each
-        # row's entries stay contiguous and sorted because column prefixes only grow
-        row = np.arange(c1 - c0, dtype=np.int64)
-        col = np.zeros(c1 - c0, dtype=np.int64)
-        val = np.repeat(coefs[:, None], c1 - c0, axis=1)
-        for d in range(D):
-            U = patterns[d]
-            i_d = idx[d][row]
-            first = U.indptr[i_d]
-            n = U.indptr[i_d + 1] - first
-            total = int(n.sum())
-            offs = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
-            pos = np.repeat(first, n) + offs
-            row = np.repeat(row, n)
-            col = np.repeat(col, n) * in_shape[d] + U.indices[pos]
-            val = np.repeat(val, n, axis=1)
-            for t in range(len(coefs)):
-                val[t] *= values[d][t][pos]
-        indices[lo:hi] = col
-        data[lo:hi] = val.sum(axis=0)
-        c0 = c1
-    return sp.csr_matrix((data, indices, indptr.astype(itype)), shape=(R, op.shape[1]))
-
-
 # ---- communicators and agreement -----------------------------------------------------------
-def _comm(comm, PETSc):
-    """A ``PETSc.Comm`` from ``None`` (COMM_WORLD), a PETSc or an mpi4py communicator."""
+def _comms(comm):
+    """``(PETSc, pcomm, mpicomm)``: petsc4py, the ``PETSc.Comm`` of ``comm`` (``None`` for
+    COMM_WORLD, a PETSc or an mpi4py communicator) and its mpi4py communicator."""
+    PETSc, MPI = _import_petsc()
     if comm is None:
-        return PETSc.COMM_WORLD
-    if isinstance(comm, PETSc.Comm):
-        return comm
-    try:
-        from mpi4py import MPI
-
-        if isinstance(comm, MPI.Comm):
-            return PETSc.Comm(comm)
-    except ImportError:  # pragma: no cover - mpi4py checked by _import_petsc
-        pass
-    raise FemkronTypeError(
-        f"comm must be None (PETSc.COMM_WORLD), a petsc4py PETSc.Comm or an mpi4py "
-        f"communicator, got {type(comm).__name__}"
-    )
+        pcomm = PETSc.COMM_WORLD
+    elif isinstance(comm, PETSc.Comm):
+        pcomm = comm
+    elif isinstance(comm, MPI.Comm):
+        pcomm = PETSc.Comm(comm)
+    else:
+        raise FemkronTypeError(
+            f"comm must be None (PETSc.COMM_WORLD), a petsc4py PETSc.Comm or an mpi4py "
+            f"communicator, got {type(comm).__name__}"
+        )
+    return PETSc, pcomm, pcomm.tompi4py()
 
 
 def _agree(mpicomm, message, cls=FemkronValueError):
@@ -360,7 +196,6 @@ def to_petsc(operator, comm=None, rows=None):
     >>> import pytest
     >>> PETSc = pytest.importorskip("petsc4py.PETSc")
     >>> import femkron as fk
-    >>> from femkron.petsc import to_petsc
     >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=4, order=2)
     >>> A = fk.BoundaryConditions(V).constrain(fk.stiffness(V))
     >>> mat = to_petsc(A)
@@ -370,9 +205,7 @@ def to_petsc(operator, comm=None, rows=None):
     >>> bool(abs(mat.getValues(range(lo, hi), range(49)) - A.toarray()[lo:hi]).max() < 1e-13)
     True
     """
-    PETSc, _ = _import_petsc()
-    pcomm = _comm(comm, PETSc)
-    mpicomm = pcomm.tompi4py()
+    PETSc, pcomm, mpicomm = _comms(comm)
     rank = mpicomm.Get_rank()
     message = None
     if not isinstance(operator, KronOperator):
@@ -478,27 +311,23 @@ def to_petsc_vec(values, layout, local=False):
     --------
     >>> import pytest
     >>> PETSc = pytest.importorskip("petsc4py.PETSc")
-    >>> import numpy as np
-    >>> import femkron as fk
-    >>> from femkron.petsc import to_petsc, to_petsc_vec
-    >>> A = fk.KronOperator.kron(2.0 * np.eye(3), np.eye(4))
-    >>> x = to_petsc_vec(np.arange(12.0), to_petsc(A))
+    >>> from femkron import KronOperator
+    >>> mat = to_petsc(KronOperator.kron(2.0 * np.eye(3), np.eye(4)))
+    >>> x = to_petsc_vec(np.arange(12.0), mat)
     >>> float(x.sum())
     66.0
     """
     PETSc, _ = _import_petsc()
     if isinstance(layout, PETSc.Mat):
-        pcomm = layout.getComm()
-        (nloc, N), _ = layout.getSizes()
-        lo, hi = layout.getOwnershipRange()
+        nloc, N = layout.getSizes()[0]  # the row layout
     elif isinstance(layout, PETSc.Vec):
-        pcomm = layout.getComm()
         nloc, N = layout.getSizes()
-        lo, hi = layout.getOwnershipRange()
     else:
         raise FemkronTypeError(
             f"layout must be a PETSc.Mat or PETSc.Vec, got {type(layout).__name__}"
         )
+    pcomm = layout.getComm()
+    lo, hi = layout.getOwnershipRange()
     mpicomm = pcomm.tompi4py()
     message, arr = None, None
     try:
@@ -609,13 +438,11 @@ def ksp_solve(mat, b, rtol=1e-10, maxiter=None, nullspace=False, options_prefix=
 
     Examples
     --------
-    >>> import pytest
-    >>> PETSc = pytest.importorskip("petsc4py.PETSc")
-    >>> import numpy as np
     >>> import femkron as fk
-    >>> from femkron.petsc import ksp_solve, to_petsc, to_petsc_vec
     >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=8, order=2)
     >>> A = fk.BoundaryConditions(V).constrain(fk.stiffness(V))
+    >>> import pytest
+    >>> PETSc = pytest.importorskip("petsc4py.PETSc")
     >>> mat = to_petsc(A)
     >>> x, info = ksp_solve(mat, to_petsc_vec(np.ones(A.shape[0]), mat), rtol=1e-12)
     >>> info.method, bool(info.residual < 1e-12)
@@ -734,10 +561,9 @@ def solve(A, b, rtol=1e-10, maxiter=None, singular=False, comm=None, **options):
 
     Examples
     --------
+    >>> import femkron as fk
     >>> import pytest
     >>> PETSc = pytest.importorskip("petsc4py.PETSc")
-    >>> import numpy as np
-    >>> import femkron as fk
     >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=6, order=2)
     >>> A = fk.BoundaryConditions(V).constrain(fk.stiffness(V))
     >>> b = np.ones(A.shape[0])
@@ -745,18 +571,13 @@ def solve(A, b, rtol=1e-10, maxiter=None, singular=False, comm=None, **options):
     >>> bool(np.allclose(x, fk.solve(A, b, method="fdm")[0], rtol=1e-9, atol=0))
     True
     """
-    PETSc, MPI = _import_petsc()
-    pcomm = _comm(comm, PETSc)
+    _, pcomm, mpicomm = _comms(comm)
     mat = to_petsc(A, comm=pcomm)
     bvec = to_petsc_vec(b, mat)
     x, info = ksp_solve(mat, bvec, rtol=rtol, maxiter=maxiter, nullspace=singular, **options)
-    mpicomm = pcomm.tompi4py()
-    lo, hi = mat.getOwnershipRange()
-    offsets = np.asarray(mpicomm.allgather(lo) + [A.shape[0]], dtype=np.int64)
-    out = np.empty(A.shape[0])
-    mpicomm.Allgatherv(
-        x.getArray(readonly=True).copy(), [out, np.diff(offsets), offsets[:-1], MPI.DOUBLE]
-    )
+    lo, _ = mat.getOwnershipRange()
+    bounds = mpicomm.allgather(lo) + [A.shape[0]]
+    out = _allgather_blocks(mpicomm, x.getArray(readonly=True), (A.shape[0],), bounds)
     for obj in (x, bvec, mat):
         obj.destroy()
     return out, info
@@ -932,9 +753,7 @@ def poisson(
     >>> sol.info.method, bool(sol.error(ex) < 1e-3)
     ('petsc', True)
     """
-    PETSc, _ = _import_petsc()
-    pcomm = _comm(comm, PETSc)
-    mpicomm = pcomm.tompi4py()
+    PETSc, pcomm, mpicomm = _comms(comm)
     size, rank = mpicomm.Get_size(), mpicomm.Get_rank()
     t0 = time.perf_counter()
     message, system = None, None
@@ -1002,9 +821,7 @@ def poisson(
     uc = x.getArray(readonly=True).copy()
     problem = "helmholtz" if sigma < 0 else "poisson"
     if global_rhs:
-        counts = np.diff(offsets)
-        uc_all = np.empty(int(offsets[-1]))
-        mpicomm.Allgatherv(uc, [uc_all, counts, offsets[:-1], _mpi_double()])
+        uc_all = _allgather_blocks(mpicomm, uc, (int(offsets[-1]),), offsets)
         values = system.solution_vector(uc_all).reshape(V.shape)
         local = values[local_slice].copy()
     else:
@@ -1026,19 +843,17 @@ def poisson(
     return DistributedSolution(V, values, info, problem, local, local_slice, rank, size)
 
 
-def _mpi_double():
+def _allgather_blocks(mpicomm, local, shape, bounds):
+    """The array of ``shape`` whose slabs ``bounds[r]:bounds[r + 1]`` of axis 0 are the
+    ``local`` blocks of the ranks ``r``, on every rank."""
     from mpi4py import MPI
 
-    return MPI.DOUBLE
-
-
-def _allgather_blocks(mpicomm, local, shape, bounds):
     block = int(np.prod(shape[1:], dtype=np.int64))
     counts = np.diff(bounds) * block
     displs = np.asarray(bounds[:-1]) * block
     out = np.empty(int(np.prod(shape, dtype=np.int64)))
     mpicomm.Allgatherv(
-        np.ascontiguousarray(local).reshape(-1), [out, counts, displs, _mpi_double()]
+        np.ascontiguousarray(local, dtype=float).reshape(-1), [out, counts, displs, MPI.DOUBLE]
     )
     return out.reshape(shape)
 
@@ -1068,9 +883,7 @@ def bench(cells=256, order=2, dim=2, comm=None, repeat=3, solve=True):
     >>> r["ndofs"], len(r["to_petsc_seconds"]) == r["ranks"]
     (225, True)
     """
-    PETSc, _ = _import_petsc()
-    pcomm = _comm(comm, PETSc)
-    mpicomm = pcomm.tompi4py()
+    PETSc, pcomm, mpicomm = _comms(comm)
     size, rank = mpicomm.Get_size(), mpicomm.Get_rank()
     cells = as_int(cells, "cells", minimum=1)
     order = as_int(order, "order", minimum=1)

@@ -19,6 +19,7 @@ import pytest
 import scipy.sparse as sp
 
 import femkron as fk
+from femkron import _petsc_rows
 from femkron import petsc as fkp
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -84,7 +85,7 @@ def test_kron_rows_chunks_agree(monkeypatch):
     V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=(6, 5), order=2)
     A = fk.stiffness(V)
     whole = fkp.kron_rows(A, 3, 100)
-    monkeypatch.setattr(fkp, "CHUNK_ENTRIES", 50)
+    monkeypatch.setattr(_petsc_rows, "CHUNK_ENTRIES", 50)
     chunked = fkp.kron_rows(A, 3, 100)
     assert (whole != chunked).nnz == 0
     np.testing.assert_array_equal(whole.indices, chunked.indices)
@@ -183,7 +184,8 @@ def test_to_petsc_rows_equal_serial_rows(PETSc, comm, which):
 def test_each_rank_allocates_only_its_share(PETSc, comm, monkeypatch):
     V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=(128, 64), order=2)
     A = fk.BoundaryConditions(V).constrain(fk.stiffness(V))
-    monkeypatch.setattr(fkp, "CHUNK_ENTRIES", 2**12)  # small temporaries, so the bound is tight
+    # small temporaries, so the bound is tight
+    monkeypatch.setattr(_petsc_rows, "CHUNK_ENTRIES", 2**12)
     calls = []
     original = fkp.kron_rows
     monkeypatch.setattr(
