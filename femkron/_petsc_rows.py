@@ -1,9 +1,12 @@
-"""Row blocks of a Kronecker sum, and row partitions of a grid (numpy / scipy only).
+"""Row blocks of a Kronecker sum and of a load vector, and row partitions (no PETSc).
 
-The kernels behind :mod:`femkron.petsc` that need no PETSc: :func:`row_partition` splits the
-rows of a dof grid into contiguous blocks (one per rank), and :func:`kron_rows` generates one
-block of rows of a :class:`~femkron.KronOperator` from its 1D factors, with the exact row
-lengths known before any value is computed.  Both are re-exported by :mod:`femkron.petsc`.
+The kernels behind :mod:`femkron.petsc` that need only numpy and scipy:
+:func:`row_partition` splits the rows of a dof grid into contiguous blocks (one per rank),
+:func:`kron_rows` generates one block of rows of a :class:`~femkron.KronOperator` from its 1D
+factors, with the exact row lengths known before any value is computed, and
+:func:`slab_rhs` integrates the right-hand side of a slab of the first axis over that slab's
+cells only.  :func:`row_partition` and :func:`kron_rows` are re-exported by
+:mod:`femkron.petsc`.
 """
 
 from __future__ import annotations
@@ -13,10 +16,14 @@ import scipy.sparse as sp
 
 from ._csr import _Axis
 from ._validate import as_int
+from .bc import FACES, BoundaryConditions, Neumann, Periodic
 from .errors import FemkronTypeError
 from .kron import KronOperator, kron_csr
+from .mesh import Mesh1D
+from .space import Space1D
+from .tensor import TensorSpace, load_vector
 
-__all__ = ["CHUNK_ENTRIES", "kron_rows", "row_partition"]
+__all__ = ["CHUNK_ENTRIES", "kron_rows", "row_partition", "slab_rhs"]
 
 #: Entries generated per chunk by :func:`kron_rows` (bounds its temporaries).
 CHUNK_ENTRIES = 2**16
@@ -146,3 +153,47 @@ def kron_rows(op, start, stop):
         data[lo:hi] = val.sum(axis=0)
         c0 = c1
     return sp.csr_matrix((data, indices, indptr.astype(itype)), shape=(R, op.shape[1]))
+
+
+def _slab_bc(bcs, e_lo, e_hi, ncells):
+    """The conditions of a slab of axis-0 cells: the box's own faces where the slab touches
+    them, natural (zero Neumann, contributing nothing) on the cut faces."""
+    names = {(a, s): n for n, (a, s) in FACES.items()}
+    out = {}
+    for d, ax in enumerate(bcs.axes):
+        if ax == "periodic":
+            out["xyz"[d]] = Periodic()
+            continue
+        for side, cond in enumerate(ax):
+            if d == 0 and ((side == 0 and e_lo > 0) or (side == 1 and e_hi < ncells - 1)):
+                cond = Neumann(0.0)
+            if (d, side) in names:
+                out[names[(d, side)]] = cond
+    return out
+
+
+def slab_rhs(V, bcs, A_full, f, i_lo, i_hi):
+    """Rows ``i_lo:i_hi`` (axis-0 dofs, all others) of ``b - A_full @ lift``, computed on
+    the cells touching them only; returns ``(rows block, lift block on s_lo:s_hi, s_lo)``."""
+    s0 = V.spaces[0]
+    p, ncells = s0.order, s0.mesh.cells
+    e_lo = max(0, -(-i_lo // p) - 1)
+    e_hi = min(ncells - 1, (i_hi - 1) // p)
+    sub = Space1D(Mesh1D(s0.mesh.nodes[e_lo : e_hi + 2]), order=p, nodes=s0.nodes)
+    W = TensorSpace((sub,) + V.spaces[1:])
+    wbcs = BoundaryConditions(W, _slab_bc(bcs, e_lo, e_hi, ncells))
+    s_lo = e_lo * p
+    rows = slice(i_lo - s_lo, i_hi - s_lo)
+    b = load_vector(W, f).reshape(W.shape)[rows]
+    extra = wbcs.boundary_load()
+    if extra is not None:
+        b = b + extra.reshape(W.shape)[rows]
+    lift = wbcs.boundary_values()
+    if lift is not None:
+        block = A_full.restrict(
+            [np.arange(i_lo, i_hi)] + [None] * (V.dim - 1),
+            [np.arange(s_lo, s_lo + sub.ndofs)] + [None] * (V.dim - 1),
+        )
+        b = b - block.apply_grid(lift.reshape(W.shape))
+        lift = lift.reshape(W.shape)
+    return b, lift, s_lo

@@ -42,16 +42,20 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from ._petsc_rows import CHUNK_ENTRIES, kron_rows, row_partition  # noqa: F401 (re-exported)
+from ._petsc_rows import (
+    CHUNK_ENTRIES,  # noqa: F401 (re-exported)
+    kron_rows,
+    row_partition,
+    slab_rhs,
+)
 from ._validate import as_int, as_real
-from .bc import BoundaryConditions, Neumann, Periodic
+from .bc import BoundaryConditions
 from .errors import ConvergenceError, FemkronError, FemkronTypeError, FemkronValueError
 from .kron import KronOperator, apply_axis
-from .mesh import Mesh1D
 from .problems import LinearSystem, Solution
 from .solvers import SolveInfo
 from .space import Space1D
-from .tensor import TensorSpace, load_vector, mass, stiffness
+from .tensor import TensorSpace, mass, stiffness
 
 __all__ = [
     "PetscUnavailableError",
@@ -648,52 +652,6 @@ class DistributedSolution(Solution):
         return super().to_vtk(path, name=name)
 
 
-def _slab_bc(bcs, e_lo, e_hi, ncells):
-    """The conditions of a slab of axis-0 cells: the box's own faces where the slab touches
-    them, natural (zero Neumann, contributing nothing) on the cut faces."""
-    from .bc import FACES
-
-    names = {(a, s): n for n, (a, s) in FACES.items()}
-    out = {}
-    for d, ax in enumerate(bcs.axes):
-        if ax == "periodic":
-            out["xyz"[d]] = Periodic()
-            continue
-        for side, cond in enumerate(ax):
-            if d == 0 and ((side == 0 and e_lo > 0) or (side == 1 and e_hi < ncells - 1)):
-                cond = Neumann(0.0)
-            if (d, side) in names:
-                out[names[(d, side)]] = cond
-    return out
-
-
-def _slab_rhs(V, bcs, A_full, f, i_lo, i_hi):
-    """Rows ``i_lo:i_hi`` (axis-0 dofs, all others) of ``b - A_full @ lift``, computed on
-    the cells touching them only; returns ``(rows block, lift block on s_lo:s_hi, s_lo)``."""
-    s0 = V.spaces[0]
-    p, ncells = s0.order, s0.mesh.cells
-    e_lo = max(0, -(-i_lo // p) - 1)
-    e_hi = min(ncells - 1, (i_hi - 1) // p)
-    sub = Space1D(Mesh1D(s0.mesh.nodes[e_lo : e_hi + 2]), order=p, nodes=s0.nodes)
-    W = TensorSpace((sub,) + V.spaces[1:])
-    wbcs = BoundaryConditions(W, _slab_bc(bcs, e_lo, e_hi, ncells))
-    s_lo = e_lo * p
-    rows = slice(i_lo - s_lo, i_hi - s_lo)
-    b = load_vector(W, f).reshape(W.shape)[rows]
-    extra = wbcs.boundary_load()
-    if extra is not None:
-        b = b + extra.reshape(W.shape)[rows]
-    lift = wbcs.boundary_values()
-    if lift is not None:
-        block = A_full.restrict(
-            [np.arange(i_lo, i_hi)] + [None] * (V.dim - 1),
-            [np.arange(s_lo, s_lo + sub.ndofs)] + [None] * (V.dim - 1),
-        )
-        b = b - block.apply_grid(lift.reshape(W.shape))
-        lift = lift.reshape(W.shape)
-    return b, lift, s_lo
-
-
 def poisson(
     V,
     f,
@@ -807,7 +765,7 @@ def poisson(
         if global_rhs:
             b_local = system.b[offsets[rank] : offsets[rank + 1]]
         else:
-            rows, lift, s_lo = _slab_rhs(V, bcs, A_full, f, i_lo, i_hi)
+            rows, lift, s_lo = slab_rhs(V, bcs, A_full, f, i_lo, i_hi)
             b_local = restrict_rest.apply_grid(rows).reshape(-1)
     except FemkronError as err:
         message = err
