@@ -4,8 +4,9 @@ A factor becomes one of five kernels, chosen once per factor by a cost model:
 
 * ``identity`` — nothing to do;
 * ``diagonal`` — one broadcast multiply;
-* ``band`` — a sparse factor with few diagonals: one multiply-add per diagonal on shifted
-  slices, in cache-sized chunks (memory speed, ``O(N)`` scratch);
+* ``band`` — a sparse factor with few diagonals: scipy's CSR loop over many right-hand sides
+  at once (the grid lines of the first axis, stacked slabs of a middle axis, blocks of the
+  last axis transposed in cache), written in place, ``O(chunk)`` scratch;
 * ``dense`` — a BLAS product (``A @ U``, ``U @ Aᵀ`` or a batched ``matmul``), best when the
   factor is small or dense;
 * ``sparse`` — scipy's CSR product (wide-band or irregular sparse factors).
@@ -19,6 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+
+try:  # scipy's multi-vector CSR product (what ``csr @ dense`` calls), writing in place
+    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
+except ImportError:  # pragma: no cover - a scipy without it: the public ``@`` instead
+    _csr_matvecs = None
 
 __all__ = ["factor_kernel", "DENSE_PER_DIAGONAL", "DENSE_APPLY_LIMIT"]
 
@@ -41,13 +47,16 @@ def _split(shape, axis):
 
 class _Kernel:
     kind = "dense"
+    #: whether ``_apply3`` accumulates into ``out`` itself (else ``apply`` adds a temporary)
+    adds = False
 
     def __init__(self, A):
         self.shape = A.shape
 
-    def apply(self, U, axis, out=None):
+    def apply(self, U, axis, out=None, add=False):
         """``A`` along ``axis`` of ``U``, written to ``out`` (a C-contiguous array of the
-        result's shape) when given; ``identity`` returns ``U`` itself."""
+        result's shape) when given, or added to it with ``add=True``; ``identity`` returns
+        ``U`` itself (and adds it to ``out`` with ``add=True``)."""
         shape = U.shape
         if shape[axis] != self.shape[1]:
             raise ValueError(
@@ -56,10 +65,19 @@ class _Kernel:
         a, n, b = _split(shape, axis)
         m = self.shape[0]
         out_shape = shape[:axis] + (m,) + shape[axis + 1 :]
-        if self.kind == "identity":
+        if add:
+            if out is None:
+                raise ValueError("add=True needs out")
+            if self.kind == "identity":
+                out += U
+                return out
+            if not self.adds:
+                out += self.apply(U, axis)
+                return out
+        elif self.kind == "identity":
             return U
         O3 = None if out is None else out.reshape(a, m, b)
-        res = self._apply3(np.ascontiguousarray(U).reshape(a, n, b), a, n, b, m, O3)
+        res = self._apply3(np.ascontiguousarray(U).reshape(a, n, b), a, n, b, m, O3, add)
         return res.reshape(out_shape)
 
 
@@ -74,7 +92,7 @@ class _Diagonal(_Kernel):
         super().__init__(A)
         self.diag = diag
 
-    def _apply3(self, U3, a, n, b, m, out):
+    def _apply3(self, U3, a, n, b, m, out, add=False):
         return np.multiply(U3, self.diag[None, :, None], out=out)
 
 
@@ -86,7 +104,7 @@ class _Dense(_Kernel):
         self.A = A.toarray() if sp.issparse(A) else np.asarray(A, dtype=float)
         self.At = np.ascontiguousarray(self.A.T)
 
-    def _apply3(self, U3, a, n, b, m, out):
+    def _apply3(self, U3, a, n, b, m, out, add=False):
         if a == 1:
             return np.matmul(self.A, U3.reshape(n, b), out=None if out is None else out[0])
         if b == 1:
@@ -102,7 +120,7 @@ class _Sparse(_Kernel):
         self.A = sp.csr_matrix(A)
         self.At = self.A.T.tocsr()
 
-    def _apply3(self, U3, a, n, b, m, out):
+    def _apply3(self, U3, a, n, b, m, out, add=False):
         if a == 1:
             res = np.asarray(self.A @ U3.reshape(n, b))
         elif b == 1:
@@ -117,75 +135,84 @@ class _Sparse(_Kernel):
 
 
 class _Band(_Kernel):
-    """A square sparse factor with few diagonals.
+    """A square sparse factor with few diagonals, applied by scipy's CSR product with a
+    dense block of many right-hand sides (its fastest loop: one row of the factor scales and
+    adds whole contiguous rows of the block).
 
-    On the first axis, row blocks of scipy's CSR product with the ``(n, b)`` matrix of grid
-    lines; on the other axes the contiguous ``(c, n, b)`` slabs are multiplied by the block
-    operator ``I_c ⊗ A ⊗ I_b`` stored as DIA (the diagonals of ``A`` spread by ``b``), built
-    once per ``(c, b)`` and small enough to stay in cache.  Results go to cache-sized pieces
-    and are copied once into the output.
+    * first axis: row blocks of ``A`` times the ``(n, b)`` matrix of grid lines;
+    * middle axes: the block-diagonal ``I_c ⊗ A`` (built once per ``c``) times ``c``
+      contiguous ``(n, b)`` slabs stacked as one ``(c·n, b)`` block;
+    * last axis (``b = 1``): ``c`` grid lines are transposed to an ``(n, c)`` block in cache,
+      multiplied, and transposed back.
+
+    Chunks are sized to stay in cache; the results are copied once into the output.
     """
 
     kind = "band"
+    adds = True
 
     def __init__(self, A, diagonals):
         super().__init__(A)
         self.A = sp.csr_matrix(A)
         self.diagonals = diagonals  # (k, lo, hi, values of rows lo..hi-1)
         self._blocks = {}
-        self._rows = {}
 
-    def _block(self, c, b):
-        key = (c, b)
-        D = self._blocks.get(key)
-        if D is None:
-            n = self.shape[0]
-            offsets, rows = [], []
-            for k, lo, hi, vals in self.diagonals:
-                col = np.zeros(n)  # DIA stores by column: value at column j = row j - k
-                col[lo + k : hi + k] = vals
-                offsets.append(k * b)
-                rows.append(np.tile(np.repeat(col, b), c))
-            L = c * n * b
-            D = sp.dia_matrix((np.array(rows), np.array(offsets)), shape=(L, L))
+    def _block(self, c):
+        """``I_c ⊗ A`` as CSR."""
+        B = self._blocks.get(c)
+        if B is None:
+            B = sp.kron(sp.identity(c, format="csr"), self.A, format="csr")
             if len(self._blocks) > 8:
                 self._blocks.clear()
-            self._blocks[key] = D
-        return D
+            self._blocks[c] = B
+        return B
 
-    def _row_blocks(self, r):
-        blocks = self._rows.get(r)
-        if blocks is None:
-            n = self.shape[0]
-            blocks = [(s, self.A[s : s + r]) for s in range(0, n, r)]
-            if len(self._rows) > 8:
-                self._rows.clear()
-            self._rows[r] = blocks
-        return blocks
-
-    def _apply3(self, U3, a, n, b, m, out):
+    def _apply3(self, U3, a, n, b, m, out, add=False):
         if out is None:
             out = np.empty((a, n, b))
-        if a == 1:
-            U2, O2 = U3.reshape(n, b), out.reshape(n, b)
-            if n * b <= _CHUNK:
-                O2[...] = self.A @ U2
-                return out
-            r = max(1, _CHUNK // b)
-            for s, As in self._row_blocks(r):
-                O2[s : s + r] = As @ U2
-            return out
-        c = max(1, min(a, _CHUNK // max(n * b, 1)))
-        D = self._block(c, b)
-        flat_in = U3.reshape(a, n * b)
-        flat_out = out.reshape(a, n * b)
-        full = (a // c) * c
-        for s in range(0, full, c):
-            flat_out[s : s + c] = (D @ flat_in[s : s + c].reshape(-1)).reshape(c, -1)
-        if full < a:
-            r = a - full
-            flat_out[full:] = (self._block(r, b) @ flat_in[full:].reshape(-1)).reshape(r, -1)
+        if a == 1:  # first axis: one product with the (n, b) matrix of grid lines
+            _csr_matmul(self.A, U3.reshape(n, b), out.reshape(n, b), add)
+        elif b == 1:  # last axis: blocks of grid lines transposed in cache
+            U2, O2 = U3.reshape(a, n), out.reshape(a, n)
+            c = max(1, min(a, _CHUNK // (2 * n)))
+            T, R = np.empty((n, c)), np.empty((n, c))
+            for s in range(0, a, c):
+                e = min(a, s + c)
+                Ts, Rs = T[:, : e - s], R[:, : e - s]
+                if e - s < c:
+                    Ts, Rs = np.empty((n, e - s)), np.empty((n, e - s))
+                np.copyto(Ts, U2[s:e].T)
+                _csr_matmul(self.A, Ts, Rs, False)
+                if add:
+                    O2[s:e] += Rs.T
+                else:
+                    np.copyto(O2[s:e], Rs.T)
+        else:  # middle axes: I_c ⊗ A on c stacked (n, b) slabs
+            c = max(1, min(a, 4 * _CHUNK // (n * b)))
+            flat_in = U3.reshape(a * n, b)
+            flat_out = out.reshape(a * n, b)
+            for s in range(0, a, c):
+                e = min(a, s + c)
+                _csr_matmul(
+                    self._block(e - s), flat_in[s * n : e * n], flat_out[s * n : e * n], add
+                )
         return out
+
+
+def _csr_matmul(A, X, Y, add):
+    """``Y = A @ X`` (or ``Y += A @ X``) for a CSR ``A`` and C-contiguous 2D ``X``, ``Y``,
+    written in place: scipy's multi-vector CSR loop, without its temporary result."""
+    if _csr_matvecs is None or not (X.flags.c_contiguous and Y.flags.c_contiguous):
+        if add:
+            Y += A @ X
+        else:
+            Y[...] = A @ X
+        return Y
+    if not add:
+        Y.fill(0.0)
+    m, n = A.shape
+    _csr_matvecs(m, n, X.shape[1], A.indptr, A.indices, A.data, X.reshape(-1), Y.reshape(-1))
+    return Y
 
 
 def _diagonals(A):

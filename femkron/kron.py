@@ -339,12 +339,8 @@ class KronOperator:
                 out = kern.apply(V, 0, out=np.empty(out_shape))
                 if out is V:  # identity: V is ours, hand it out
                     continue
-            elif kern.kind == "identity":
-                out += V
             else:
-                part = kern.apply(V, 0, out=get(out_shape))
-                out += part
-                put(part)
+                kern.apply(V, 0, out=out, add=True)
             put(V)
         return out
 

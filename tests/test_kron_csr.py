@@ -209,3 +209,31 @@ def test_apply_kernel_choice_for_banded_factor():
     assert kernels.factor_kernel(fk.Space1D(fk.Mesh1D.uniform(0, 1, 4), 1).mass()).kind == "dense"
     assert kernels.factor_kernel(sp.identity(5, format="csr")).kind == "identity"
     assert kernels.factor_kernel(np.diag([1.0, 2.0])).kind == "diagonal"
+
+
+@pytest.mark.parametrize("chunk", [64, 2**16])
+@pytest.mark.parametrize("in_place", [True, False])
+def test_band_kernel_every_axis_and_add(monkeypatch, chunk, in_place):
+    """The banded kernel on the first, middle and last axis (with chunk remainders), writing
+    or adding to ``out``, with scipy's in-place CSR loop and with the public ``@`` fallback."""
+    monkeypatch.setattr(kernels, "_CHUNK", chunk)
+    monkeypatch.setattr(kernels, "DENSE_PER_DIAGONAL", 0)
+    if not in_place:
+        monkeypatch.setattr(kernels, "_csr_matvecs", None)
+    A = fk.Space1D(fk.Mesh1D.graded(0, 1, 7, ratio=1.3), order=3).stiffness()
+    kern = kernels.factor_kernel(A)
+    assert kern.kind == "band"
+    Ad = A.toarray()
+    rng = np.random.default_rng(3)
+    for shape in [(22, 5, 7), (3, 22, 9), (11, 6, 22), (22,), (13, 22)]:
+        U = rng.standard_normal(shape)
+        for axis in [d for d, s in enumerate(shape) if s == 22]:
+            ref = np.moveaxis(np.tensordot(Ad, U, (1, axis)), 0, axis)
+            out = np.full(shape, np.nan)
+            np.testing.assert_allclose(kern.apply(U, axis, out=out), ref, atol=1e-12)
+            np.testing.assert_allclose(out, ref, atol=1e-12)
+            base = rng.standard_normal(shape)
+            out = base.copy()
+            kern.apply(U, axis, out=out, add=True)
+            np.testing.assert_allclose(out, base + ref, atol=1e-12)
+            np.testing.assert_allclose(kern.apply(U, axis), ref, atol=1e-12)
