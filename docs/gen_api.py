@@ -16,7 +16,16 @@ GROUPS = [
         "Meshes, elements and spaces",
         ("femkron.mesh", "femkron.elements", "femkron.space", "femkron.quadrature"),
     ),
-    ("Operators", ("femkron.tensor", "femkron.kron", "femkron.assembly", "femkron.matfree")),
+    (
+        "Operators",
+        (
+            "femkron.tensor",
+            "femkron.coefficients",
+            "femkron.kron",
+            "femkron.assembly",
+            "femkron.matfree",
+        ),
+    ),
     ("Boundary conditions", ("femkron.bc",)),
     ("Problems and solvers", ("femkron.problems", "femkron.solvers", "femkron.fdm")),
     ("Errors and norms", ("femkron.norms", "femkron.errors")),

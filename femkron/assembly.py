@@ -36,11 +36,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from .bc import BoundaryConditions
-from .errors import FemkronTypeError, check_allocation
+from .coefficients import weighted_coefficients
+from .errors import check_allocation
 from .kron import KronOperator
-from .quadrature import gauss_legendre
-from .space import Space1D
-from .tensor import TensorSpace, weighted_coefficients
+from .tensor import as_tensor_space
 
 __all__ = ["assemble", "assemble_weighted", "reference_tables"]
 
@@ -51,19 +50,21 @@ SLAB_ENTRIES = 2**22
 def reference_tables(space, q):
     """Values ``B`` and reference derivatives ``D`` (``d/dξ``) of the basis of ``space`` at
     ``q`` Gauss points of [-1, 1], both of shape ``(q, p + 1)``."""
-    xi, _ = gauss_legendre(q)
-    return space.element.values(xi), space.element.derivatives(xi)
+    B, D, _ = space._reference_tables(q)
+    return B, D
 
 
-def _space(V):
-    if isinstance(V, Space1D):
-        return TensorSpace([V])
-    if not isinstance(V, TensorSpace):
-        raise FemkronTypeError(f"V must be a TensorSpace or Space1D, got {type(V).__name__}")
-    return V
+def canonical_csr(A):
+    """``A`` as a CSR matrix in canonical form (duplicates summed, indices sorted)."""
+    A = sp.csr_matrix(A)
+    A.sum_duplicates()
+    A.sort_indices()
+    return A
 
 
-def _bcs(V, bcs):
+def as_conditions(V, bcs):
+    """``bcs`` as :class:`~femkron.BoundaryConditions` on ``V`` (a dict of face conditions
+    is converted; ``None`` and a BoundaryConditions pass through)."""
     if bcs is None or isinstance(bcs, BoundaryConditions):
         return bcs
     return BoundaryConditions(V, bcs)
@@ -130,11 +131,11 @@ def _element_kernel(tables, D):
 
 def assemble_weighted(V, c, c_sigma, quad, bcs=None):
     """Assemble from weighted coefficients at the Gauss points (see
-    :func:`femkron.tensor.weighted_coefficients`): ``Σ_d (⊗B..D_d..B)ᵀ diag(c_d)
+    :func:`femkron.coefficients.weighted_coefficients`): ``Σ_d (⊗B..D_d..B)ᵀ diag(c_d)
     (⊗B..D_d..B) + (⊗B)ᵀ diag(c_sigma) (⊗B)`` element by element, on the free dofs of
     ``bcs`` (``None``: all dofs).  Robin terms of ``bcs`` are added.  Returns CSR."""
-    V = _space(V)
-    bcs = _bcs(V, bcs)
+    V = as_tensor_space(V)
+    bcs = as_conditions(V, bcs)
     D = V.dim
     Ps = bcs.P if bcs is not None else [None] * D
     axes = [_Axis(s, P) for s, P in zip(V.spaces, Ps)]
@@ -221,9 +222,7 @@ def assemble_weighted(V, c, c_sigma, quad, bcs=None):
     if bcs is not None:
         robin = bcs.robin_operator()
         if robin is not None:
-            A = sp.csr_matrix(A + bcs.constrain(robin).tocsr())
-            A.sum_duplicates()
-            A.sort_indices()
+            A = canonical_csr(A + bcs.constrain(robin).tocsr())
     return A
 
 
@@ -259,7 +258,7 @@ def assemble(V, kappa=1.0, sigma=0.0, bcs=None, quad=None):
     >>> assemble(V, bcs={}).shape     # homogeneous Dirichlet: the 1 interior dof
     (1, 1)
     """
-    V = _space(V)
-    bcs = _bcs(V, bcs)
+    V = as_tensor_space(V)
+    bcs = as_conditions(V, bcs)
     c, c_sigma, quad = weighted_coefficients(V, kappa, sigma, quad)
     return assemble_weighted(V, c, c_sigma, quad, bcs)

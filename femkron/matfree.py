@@ -41,13 +41,17 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ._validate import as_int, as_real, check_choice, is_number
-from .assembly import assemble_weighted, reference_tables
-from .bc import BoundaryConditions
+from .assembly import as_conditions, assemble_weighted, canonical_csr, reference_tables
+from .coefficients import axis_shape, gauss_weights, outer_product, weight_components
 from .errors import ConvergenceError, FemkronTypeError, FemkronValueError
 from .kron import apply_axis
 from .solvers import FastDiagonalization, SolveInfo
-from .space import Space1D
-from .tensor import TensorSpace, coefficient_components, coefficient_quad, sample_coefficient
+from .tensor import (
+    as_tensor_space,
+    coefficient_components,
+    coefficient_quad,
+    sample_coefficient,
+)
 
 __all__ = [
     "MatrixFreeOperator",
@@ -62,44 +66,15 @@ __all__ = [
 KRYLOV = ("cg", "gmres", "bicgstab")
 
 
-def _space(V):
-    if isinstance(V, Space1D):
-        return TensorSpace([V])
-    if not isinstance(V, TensorSpace):
-        raise FemkronTypeError(f"V must be a TensorSpace or Space1D, got {type(V).__name__}")
-    return V
-
-
-def _bcs(V, bcs):
-    if bcs is None or isinstance(bcs, BoundaryConditions):
-        return bcs
-    return BoundaryConditions(V, bcs)
-
-
-def _outer(vectors):
-    out = np.ones(())
-    for v in vectors:
-        out = np.multiply.outer(out, v)
-    return out
-
-
-def _axis_shape(D, d):
-    sh = [1] * D
-    sh[d] = -1
-    return sh
-
-
 class _Geometry:
     """Per-axis Gauss weights, Jacobians and the sparse dof → Gauss point maps."""
 
     def __init__(self, V, quad, bcs):
         self.V = V
         self.quad = quad
-        self.weights, self.jac, self.B, self.D = [], [], [], []
+        self.weights, self.jac = gauss_weights(V, quad)
+        self.B, self.D = [], []
         for d, (s, q) in enumerate(zip(V.spaces, quad)):
-            _, w = s.quadrature(q)
-            self.weights.append(w.ravel())
-            self.jac.append(np.repeat(0.5 * s.mesh.h, q))
             Bt, Dt = reference_tables(s, q)
             rows = np.repeat(np.arange(s.mesh.cells * q), s.order + 1)
             cols = np.repeat(s.cell_dofs, q, axis=0).ravel()
@@ -108,19 +83,12 @@ class _Geometry:
             Dm = sp.csr_matrix((np.tile(Dt, (s.mesh.cells, 1)).ravel(), (rows, cols)), shape)
             if bcs is not None:
                 B, Dm = B @ bcs.P[d], Dm @ bcs.P[d]
-            self.B.append(_canonical(B))
-            self.D.append(_canonical(Dm))
-        self.Bt = [_canonical(B.T) for B in self.B]
-        self.Dt = [_canonical(Dm.T) for Dm in self.D]
-        self.W = _outer(self.weights)
+            self.B.append(canonical_csr(B))
+            self.D.append(canonical_csr(Dm))
+        self.Bt = [canonical_csr(B.T) for B in self.B]
+        self.Dt = [canonical_csr(Dm.T) for Dm in self.D]
+        self.W = outer_product(self.weights)
         self.shape = tuple(w.size for w in self.weights)
-
-
-def _canonical(A):
-    A = sp.csr_matrix(A)
-    A.sum_duplicates()
-    A.sort_indices()
-    return A
 
 
 class MatrixFreeOperator:
@@ -166,8 +134,8 @@ class MatrixFreeOperator:
     """
 
     def __init__(self, V, kappa=1.0, sigma=0.0, bcs=None, quad=None):
-        V = _space(V)
-        bcs = _bcs(V, bcs)
+        V = as_tensor_space(V)
+        bcs = as_conditions(V, bcs)
         quad = coefficient_quad(V, quad)
         comps = coefficient_components(V, kappa, quad)
         if is_number(sigma):
@@ -202,16 +170,7 @@ class MatrixFreeOperator:
         self.shape = (n, n)
         self.dtype = np.dtype(float)
         g = self.geometry
-        D = V.dim
-        self._c = None
-        if kappa_values is not None:
-            cache, c = {}, []
-            for d in range(D):
-                key = id(kappa_values[d])
-                if key not in cache:
-                    cache[key] = kappa_values[d] * g.W
-                c.append(cache[key] / (g.jac[d] ** 2).reshape(_axis_shape(D, d)))
-            self._c = c
+        self._c = None if kappa_values is None else weight_components(kappa_values, g.W, g.jac)
         self._c_sigma = None if sigma_values is None else sigma_values * g.W
 
     def __repr__(self):
@@ -231,14 +190,14 @@ class MatrixFreeOperator:
     @classmethod
     def mass(cls, V, bcs=None, quad=None):
         """The mass operator ``∫ u v`` in the same representation (for time stepping)."""
-        V = _space(V)
-        bcs = _bcs(V, bcs)
+        V = as_tensor_space(V)
+        bcs = as_conditions(V, bcs)
         quad = coefficient_quad(V, quad)
         return cls._from_values(V, bcs, quad, None, 1.0, None, 0.0)
 
     def constrained(self, bcs):
         """The same coefficients on the free dofs of ``bcs`` (``None``: all dofs)."""
-        bcs = _bcs(self.V, bcs)
+        bcs = as_conditions(self.V, bcs)
         return MatrixFreeOperator._from_values(
             self.V,
             bcs,
@@ -395,10 +354,9 @@ class MatrixFreeOperator:
         if self.bcs is not None and self.boundary_scale != 1.0:
             robin = self.bcs.robin_operator()
             if robin is not None:  # assemble_weighted adds the Robin terms once
-                A = A + (self.boundary_scale - 1.0) * self.bcs.constrain(robin).tocsr()
-                A = sp.csr_matrix(A)
-                A.sum_duplicates()
-                A.sort_indices()
+                A = canonical_csr(
+                    A + (self.boundary_scale - 1.0) * self.bcs.constrain(robin).tocsr()
+                )
         return A
 
     def aslinearoperator(self):
@@ -489,9 +447,7 @@ class SeparablePreconditioner:
         # contrast of κ / κ̃ (a bound of the preconditioned condition number)
         ratios = []
         for d in range(D):
-            fit = sum(
-                (alpha[d] if e == d else beta[e]).reshape(_axis_shape(D, e)) for e in range(D)
-            )
+            fit = sum((alpha[d] if e == d else beta[e]).reshape(axis_shape(D, e)) for e in range(D))
             ratios.append(L[d] - fit)
         self.contrast = float(np.exp(max(r.max() for r in ratios) - min(r.min() for r in ratios)))
         # diagonal scaling by the remaining ratio r = κ/κ̃ (Concus & Golub 1973): the
@@ -527,7 +483,7 @@ class SeparablePreconditioner:
             Ms.append(M.toarray())
         sigma = 0.0
         if op.sigma_values is not None:
-            mprod = np.exp(sum(beta[e].reshape(_axis_shape(D, e)) for e in range(D)))
+            mprod = np.exp(sum(beta[e].reshape(axis_shape(D, e)) for e in range(D)))
             ratio = np.broadcast_to(op.sigma_values, g.shape) / mprod
             sigma = float(np.sum(ratio * g.W) / np.sum(g.W))
         if op.kappa_values is None:

@@ -23,8 +23,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_int, as_real, as_vector, check_vectors, evaluate, is_number
-from .errors import FemkronTypeError, FemkronValueError, check_allocation
+from ._validate import as_int, as_vector, check_vectors, evaluate, is_number
+from .coefficients import (  # the coefficient handling; re-exported from here
+    AXIS_NAMES,
+    Anisotropic,
+    SeparableExpansion,
+    check_components,
+    coefficient_components,  # noqa: F401 (re-exported)
+    coefficient_quad,
+    coefficient_terms,
+    is_constant_coefficient,  # noqa: F401 (re-exported)
+    is_kronecker_coefficient,  # noqa: F401 (re-exported)
+    quadrature_points,  # noqa: F401 (re-exported)
+    sample_coefficient,
+    separable_expansion,
+    weighted_coefficients,
+)
+from .errors import FemkronTypeError, FemkronValueError
 from .kron import KronOperator, apply_axis
 from .mesh import Mesh1D, TensorMesh
 from .space import Space1D
@@ -42,13 +57,8 @@ __all__ = [
     "sample_coefficient",
     "weighted_coefficients",
     "AXIS_NAMES",
+    "as_tensor_space",
 ]
-
-AXIS_NAMES = ("x", "y", "z")
-
-
-def _axis_label(d):
-    return AXIS_NAMES[d] if d < len(AXIS_NAMES) else f"x{d}"
 
 
 class TensorSpace:
@@ -214,379 +224,21 @@ def _per_axis(value, dim, name):
     return [as_int(v, f"{name}[{i}]", minimum=1) for i, v in enumerate(values)]
 
 
-def _check_space(V):
+def as_tensor_space(V):
+    """``V`` itself when it is a :class:`TensorSpace`; a :class:`Space1D` as the 1D tensor
+    space; anything else is a :class:`TypeError` naming ``V``.
+
+    Examples
+    --------
+    >>> import femkron as fk
+    >>> as_tensor_space(fk.Space1D(fk.Mesh1D.uniform(0, 1, 4), order=2)).shape
+    (9,)
+    """
     if not isinstance(V, TensorSpace):
         if isinstance(V, Space1D):
             return TensorSpace([V])
         raise FemkronTypeError(f"V must be a TensorSpace or Space1D, got {type(V).__name__}")
     return V
-
-
-# ---- coefficients -----------------------------------------------------------------------
-class Anisotropic:
-    """A diagonal anisotropic coefficient ``κ = diag(κ_x, κ_y[, κ_z])``.
-
-    ``-∇·(κ∇u)`` becomes ``-Σ_d ∂_d(κ_d ∂_d u)``.  Each component is a positive number or a
-    callable of *all* coordinates, ``κ_d(x, y, ...)``.  (A plain tuple ``kappa=(a, b)`` means
-    something else: the *separable scalar* coefficient ``κ = a(x)·b(y)``.)
-
-    Parameters
-    ----------
-    *components : number or callable
-        One per axis.
-
-    Examples
-    --------
-    >>> import femkron as fk
-    >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=2, order=1)
-    >>> kappa = fk.Anisotropic(2.0, lambda x, y: 1 + x * y)
-    >>> kappa
-    Anisotropic(2.0, <lambda>)
-    >>> fk.stiffness(V, kappa).shape
-    (9, 9)
-    """
-
-    def __init__(self, *components):
-        if len(components) == 1 and isinstance(components[0], (tuple, list)):
-            components = tuple(components[0])
-        if not components:
-            raise FemkronValueError("Anisotropic needs one component per axis, got none")
-        for d, c in enumerate(components):
-            if is_number(c):
-                as_real(c, f"kappa component {d}", positive=True)
-            elif not callable(c):
-                raise FemkronTypeError(
-                    f"kappa component {d} must be a positive number or a callable "
-                    f"κ_{d}(x, y, ...), got {c!r}"
-                )
-        self.components = tuple(float(c) if is_number(c) else c for c in components)
-
-    def __len__(self):
-        return len(self.components)
-
-    def __repr__(self):
-        parts = [
-            repr(c) if is_number(c) else getattr(c, "__name__", type(c).__name__)
-            for c in self.components
-        ]
-        return f"Anisotropic({', '.join(parts)})"
-
-
-def is_constant_coefficient(kappa):
-    """True for ``None``, a number or an :class:`Anisotropic` of numbers."""
-    if kappa is None or is_number(kappa):
-        return True
-    return isinstance(kappa, Anisotropic) and all(is_number(c) for c in kappa.components)
-
-
-def is_kronecker_coefficient(kappa):
-    """True when ``kappa`` keeps the stiffness one exact Kronecker sum (a constant, an
-    :class:`Anisotropic` of numbers, or a separable tuple of per-axis factors)."""
-    return is_constant_coefficient(kappa) or isinstance(kappa, (tuple, list))
-
-
-def coefficient_quad(V, quad=None):
-    """Gauss points per cell and axis used for variable coefficients: ``p + 2`` by default
-    (one number for every axis, or one per axis)."""
-    V = _check_space(V)
-    if quad is None:
-        return tuple(s.order + 2 for s in V.spaces)
-    if isinstance(quad, (tuple, list)):
-        if len(quad) != V.dim:
-            raise FemkronValueError(f"quad must be an int or {V.dim} ints, got {quad!r}")
-        return tuple(as_int(q, f"quad[{d}]", minimum=1) for d, q in enumerate(quad))
-    q = as_int(quad, "quad", minimum=1)
-    return (q,) * V.dim
-
-
-def quadrature_points(V, quad=None):
-    """Per-axis Gauss points and weights (flat, cell by cell) of :func:`coefficient_quad`."""
-    quad = coefficient_quad(V, quad)
-    pts, wts = [], []
-    for s, q in zip(V.spaces, quad):
-        x, w = s.quadrature(q)
-        pts.append(x.ravel())
-        wts.append(w.ravel())
-    return pts, wts, quad
-
-
-def sample_coefficient(V, coef, name="kappa", quad=None, sign="positive"):
-    """Values of a scalar coefficient on the tensor Gauss grid, shape ``(Q_0, Q_1, ...)``.
-
-    ``coef`` is a number, a callable ``c(x, y, ...)`` or a tuple of per-axis factors.
-    ``sign`` is ``"positive"`` (κ > 0), ``"nonnegative"`` (ρ ≥ 0) or ``None``; a violation or
-    a NaN raises an error naming ``name``, the value and the point.
-
-    Examples
-    --------
-    >>> import femkron as fk
-    >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=2, order=1)
-    >>> sample_coefficient(V, lambda x, y: 1 + x + y).shape
-    (6, 6)
-    >>> try:
-    ...     sample_coefficient(V, lambda x, y: x - 0.5)
-    ... except ValueError as err:
-    ...     print(str(err)[:40])
-    kappa must be > 0 at every quadrature po
-    """
-    V = _check_space(V)
-    pts, _, quad = quadrature_points(V, quad)
-    shape = tuple(p.size for p in pts)
-    check_allocation(
-        8 * int(np.prod(shape, dtype=np.int64)),
-        f"sampling {name} on the {'×'.join(map(str, shape))} quadrature grid",
-        "use a coarser mesh, fewer quadrature points, or a constant/separable coefficient",
-    )
-    if isinstance(coef, (tuple, list)):
-        if len(coef) != V.dim:
-            raise FemkronValueError(
-                f"{name} given per axis must have {V.dim} entries, got {len(coef)}"
-            )
-        values = np.ones(shape)
-        for d, c in enumerate(coef):
-            sh = [1] * V.dim
-            sh[d] = -1
-            if c is not None:
-                values = values * evaluate(c, f"{name}[{d}]", (pts[d],)).reshape(sh)
-    elif is_number(coef) or callable(coef):
-        grids = np.meshgrid(*pts, indexing="ij", sparse=True)
-        values = np.array(evaluate(coef, name, grids, shape), dtype=float)
-    else:
-        raise FemkronTypeError(
-            f"{name} must be a number, a callable {name}(x, y, ...) or a tuple of per-axis "
-            f"callables, got {type(coef).__name__}"
-        )
-    _check_sign(values, name, sign, pts)
-    return values
-
-
-def _check_sign(values, name, sign, pts):
-    if sign is None:
-        return
-    bad = values <= 0 if sign == "positive" else values < 0
-    if np.any(bad):
-        where = np.unravel_index(int(np.argmin(values)), values.shape)
-        at = ", ".join(f"{_axis_label(d)}={pts[d][i]:.4g}" for d, i in enumerate(where))
-        rule = "> 0" if sign == "positive" else ">= 0"
-        raise FemkronValueError(
-            f"{name} must be {rule} at every quadrature point; got {float(values.min()):.4g} "
-            f"at ({at}) ({int(np.count_nonzero(bad))} of {values.size} points violate it)"
-        )
-
-
-def coefficient_components(V, kappa, quad=None, name="kappa"):
-    """Per-axis diffusion components on the Gauss grid: a list of ``V.dim`` arrays.
-
-    A scalar κ gives the same array for every axis; an :class:`Anisotropic` one array per
-    component.  Every value is checked to be positive and finite.
-    """
-    V = _check_space(V)
-    if isinstance(kappa, Anisotropic):
-        if len(kappa) != V.dim:
-            raise FemkronValueError(
-                f"{name} = {kappa!r} has {len(kappa)} components; this {V.dim}D space needs {V.dim}"
-            )
-        return [
-            sample_coefficient(V, c, f"{name} component {d}", quad)
-            for d, c in enumerate(kappa.components)
-        ]
-    values = sample_coefficient(V, 1.0 if kappa is None else kappa, name, quad)
-    return [values] * V.dim
-
-
-def weighted_coefficients(V, kappa=1.0, sigma=0.0, quad=None):
-    """Coefficients times quadrature weights and Jacobians at the Gauss points.
-
-    With reference basis tables ``B`` (values) and ``D`` (``d/dξ``) per axis, the operator
-    ``∫ κ∇u·∇v + σ u v`` is ``Σ_d (⊗B..D_d..B)ᵀ diag(c_d) (⊗B..D_d..B) + (⊗B)ᵀ diag(c_σ) (⊗B)``.
-    Returns ``(c, c_sigma, quad)`` with ``c`` a list of ``V.dim`` arrays on the Gauss grid
-    and ``c_sigma`` an array or ``None`` (no reaction).  ``sigma`` must be ``>= 0``.
-    """
-    V = _check_space(V)
-    quad = coefficient_quad(V, quad)
-    comps = coefficient_components(V, kappa, quad)
-    jac, wphys = [], []
-    for s, q in zip(V.spaces, quad):
-        _, w = s.quadrature(q)  # physical weights = reference weights * h/2
-        jac.append(np.repeat(0.5 * s.mesh.h, q))
-        wphys.append(w.ravel())
-    shape = comps[0].shape
-
-    def outer(vectors):
-        out = np.ones(shape)
-        for d, v in enumerate(vectors):
-            sh = [1] * V.dim
-            sh[d] = -1
-            out = out * v.reshape(sh)
-        return out
-
-    W = outer(wphys)
-    cache = {}
-    c = []
-    for d in range(V.dim):
-        key = id(comps[d])
-        base = cache.get(key)
-        if base is None:
-            base = cache[key] = comps[d] * W
-        sh = [1] * V.dim
-        sh[d] = -1
-        c.append(base / (jac[d] ** 2).reshape(sh))
-    c_sigma = None
-    if not (is_number(sigma) and float(sigma) == 0.0):
-        c_sigma = sample_coefficient(V, sigma, "sigma", quad, sign="nonnegative") * W
-    return c, c_sigma, quad
-
-
-# ---- low-rank separable expansion --------------------------------------------------------
-class SeparableExpansion:
-    """``κ(x) ≈ Σ_r w_r Π_d g_rd(x_d)`` with the ``g_rd`` sampled at each axis's Gauss points.
-
-    Attributes
-    ----------
-    terms : list of (float, list of ndarray)
-        Weight and per-axis values, each of shape ``(cells_d, quad_d)``.
-    rank : int
-        Number of separable terms.
-    ranks : tuple of int
-        Tensor-train ranks between consecutive axes.
-    error : float
-        Relative max-norm error of the expansion on the quadrature grid.
-    quad : tuple of int
-        Gauss points per cell on each axis.
-    min_value : float
-        Smallest sampled value of the coefficient.
-    """
-
-    def __init__(self, terms, ranks, error, quad, vmin):
-        self.terms = terms
-        self.rank = len(terms)
-        self.ranks = ranks
-        self.error = error
-        self.quad = quad
-        self.min_value = vmin
-
-    def __repr__(self):
-        return f"<SeparableExpansion rank={self.rank} ranks={self.ranks} error={self.error:.2e}>"
-
-
-def separable_expansion(V, kappa, tol=1e-12, quad=None, name="kappa", max_rank=64, sign="positive"):
-    """Expand a general coefficient into separable terms by truncated SVDs (tensor train).
-
-    ``kappa(x, y[, z])`` is sampled on the tensor grid of Gauss points (``p + 2`` per cell by
-    default, see :func:`coefficient_quad`) and compressed by a sequence of SVDs truncated at
-    relative Frobenius tolerance ``tol``.  The result reports its ``rank`` and its relative
-    max-norm ``error`` on that grid.
-
-    Examples
-    --------
-    >>> import femkron as fk
-    >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=4, order=1)
-    >>> e = separable_expansion(V, lambda x, y: 1 + x * y)
-    >>> e.rank, e.error < 1e-12
-    (2, True)
-    """
-    V = _check_space(V)
-    tol = as_real(tol, "tol", positive=True)
-    max_rank = as_int(max_rank, "max_rank", minimum=1)
-    quad = coefficient_quad(V, quad)
-    values = sample_coefficient(V, kappa, name, quad, sign=sign)
-    return _expand_values(V, values, tol, quad, max_rank)
-
-
-def _expand_values(V, values, tol, quad, max_rank=64):
-    shape = values.shape
-    vmin = float(values.min())
-    norm = np.linalg.norm(values)
-    D = V.dim
-    cores = []
-    C = values
-    r_prev = 1
-    ranks = []
-    delta = tol * norm / np.sqrt(max(D - 1, 1))
-    for d in range(D - 1):
-        C = C.reshape(r_prev * shape[d], -1)
-        U, s, Vt = np.linalg.svd(C, full_matrices=False)
-        tail = np.sqrt(np.cumsum(s[::-1] ** 2))[::-1]  # tail[r] = ||s[r:]||
-        r = int(np.count_nonzero(tail > delta)) or 1
-        r = min(r, max_rank)
-        cores.append(U[:, :r].reshape(r_prev, shape[d], r))
-        C = s[:r, None] * Vt[:r]
-        r_prev = r
-        ranks.append(r)
-    cores.append(C.reshape(r_prev, shape[-1], 1))
-    # enumerate all index paths through the train
-    terms = []
-    idx = np.indices(tuple(ranks)).reshape(len(ranks), -1).T if ranks else np.zeros((1, 0), int)
-    for path in idx:
-        full = (0, *path, 0)
-        factors = [
-            cores[d][full[d], :, full[d + 1]].reshape(V.spaces[d].mesh.cells, quad[d])
-            for d in range(D)
-        ]
-        terms.append((1.0, factors))
-    approx = _evaluate_terms(terms, shape)
-    err = float(np.max(np.abs(approx - values)) / max(np.max(np.abs(values)), 1e-300))
-    return SeparableExpansion(terms, tuple(ranks), err, quad, vmin)
-
-
-def _evaluate_terms(terms, shape):
-    out = np.zeros(shape)
-    for w, factors in terms:
-        part = w
-        for d, g in enumerate(factors):
-            sh = [1] * len(shape)
-            sh[d] = -1
-            part = part * g.reshape(sh)
-        out += part
-    return out
-
-
-def _coefficient_terms(V, coef, name, positive, tol=1e-12, quad=None, expansions=None):
-    """Split a coefficient into separable terms: list of (weight, per-axis 1D coefs)."""
-    D = V.dim
-    if coef is None:
-        return [(1.0, [None] * D)]
-    if is_number(coef):
-        c = as_real(coef, name, positive=positive)
-        return [(c, [None] * D)]
-    if isinstance(coef, Anisotropic):
-        raise FemkronTypeError(
-            f"{name} cannot be Anisotropic here (a diffusion tensor is only meaningful in "
-            "stiffness); give a scalar coefficient"
-        )
-    if isinstance(coef, (tuple, list)):
-        if len(coef) != D:
-            raise FemkronValueError(
-                f"{name} given per axis must have {D} entries (one callable or number per "
-                f"axis), got {len(coef)}; for a diagonal anisotropic diffusion use "
-                f"fk.Anisotropic(...)"
-            )
-        for d, c in enumerate(coef):
-            if not (c is None or is_number(c) or callable(c)):
-                raise FemkronTypeError(
-                    f"{name}[{d}] must be a number or a callable of one coordinate, got {c!r}"
-                )
-            if positive:
-                values = (
-                    V.spaces[d].quadrature(2 * V.spaces[d].order + 2)[0] if callable(c) else None
-                )
-                v = evaluate(c, f"{name}[{d}]", (values,)) if values is not None else c
-                if v is not None and np.min(v) <= 0:
-                    raise FemkronValueError(
-                        f"{name}[{d}] must be > 0 everywhere, got min {float(np.min(v)):.3g}"
-                    )
-        return [(1.0, list(coef))]
-    if callable(coef):
-        exp = separable_expansion(
-            V, coef, tol=tol, quad=quad, name=name, sign="positive" if positive else None
-        )
-        if expansions is not None:
-            expansions.append(exp)
-        return exp.terms
-    raise FemkronTypeError(
-        f"{name} must be None, a number, a tuple of per-axis callables or a callable "
-        f"{name}(x, y, ...), got {type(coef).__name__}"
-    )
 
 
 # ---- operators --------------------------------------------------------------------------
@@ -622,23 +274,19 @@ def stiffness(V, kappa=None, tol=1e-12, quad=None, expansions=None):
     >>> len(A.terms), made[0].rank
     (4, 2)
     """
-    V = _check_space(V)
+    V = as_tensor_space(V)
     terms = []
     if isinstance(kappa, Anisotropic):
-        if len(kappa) != V.dim:
-            raise FemkronValueError(
-                f"kappa = {kappa!r} has {len(kappa)} components; this {V.dim}D space needs {V.dim}"
-            )
-        for d, comp in enumerate(kappa.components):
+        for d, comp in enumerate(check_components(kappa, V.dim)):
             name = f"kappa component {d}"
-            for w, coefs in _coefficient_terms(V, comp, name, True, tol, quad, expansions):
+            for w, coefs in coefficient_terms(V, comp, name, True, tol, quad, expansions):
                 factors = tuple(
                     s.stiffness(c) if e == d else s.mass(c)
                     for e, (s, c) in enumerate(zip(V.spaces, coefs))
                 )
                 terms.append((w, factors))
         return KronOperator(terms)
-    for w, coefs in _coefficient_terms(V, kappa, "kappa", True, tol, quad, expansions):
+    for w, coefs in coefficient_terms(V, kappa, "kappa", True, tol, quad, expansions):
         Ms = [s.mass(c) for s, c in zip(V.spaces, coefs)]
         Ks = [s.stiffness(c) for s, c in zip(V.spaces, coefs)]
         for d in range(V.dim):
@@ -649,9 +297,9 @@ def stiffness(V, kappa=None, tol=1e-12, quad=None, expansions=None):
 def mass(V, coef=None, tol=1e-12, quad=None, expansions=None):
     """Mass operator ``∫ c u v`` as a :class:`KronOperator` (``coef`` as in :func:`stiffness`,
     but may be zero or negative; ``tol``, ``quad`` and ``expansions`` too)."""
-    V = _check_space(V)
+    V = as_tensor_space(V)
     terms = []
-    for w, coefs in _coefficient_terms(V, coef, "coef", False, tol, quad, expansions):
+    for w, coefs in coefficient_terms(V, coef, "coef", False, tol, quad, expansions):
         terms.append((w, tuple(s.mass(c) for s, c in zip(V.spaces, coefs))))
     return KronOperator(terms)
 
@@ -667,7 +315,7 @@ def advection(V, velocity):
     >>> bool(abs((C @ V.interpolate(lambda x, y: x)).sum() - 1.0) < 1e-12)
     True
     """
-    V = _check_space(V)
+    V = as_tensor_space(V)
     try:
         b = np.asarray(velocity, dtype=float).ravel()
     except (TypeError, ValueError):
@@ -706,7 +354,7 @@ def load_vector(V, f, quad=None, chunk_bytes=2**27):
     >>> round(float(b.sum()), 12)   # ∫ (x + y) over [0,1]×[0,2]
     3.0
     """
-    V = _check_space(V)
+    V = as_tensor_space(V)
     if isinstance(f, (tuple, list)):
         if len(f) != V.dim:
             raise FemkronValueError(f"f given per axis must have {V.dim} entries, got {len(f)}")
