@@ -17,23 +17,13 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import as_array, as_int, as_vector, check_choice, evaluate
-from .errors import FemkronTypeError, FemkronValueError
+from .errors import FemkronValueError
 from .kron import apply_axis
+from .tensor import as_tensor_space
 
 __all__ = ["error", "norm", "convergence_rate", "NORMS"]
 
 NORMS = ("L2", "H1", "max")
-
-
-def _space(V):
-    from .space import Space1D
-    from .tensor import TensorSpace
-
-    if isinstance(V, Space1D):
-        return TensorSpace([V])
-    if not isinstance(V, TensorSpace):
-        raise FemkronTypeError(f"V must be a TensorSpace or Space1D, got {type(V).__name__}")
-    return V
 
 
 def _check(V, u):
@@ -85,7 +75,7 @@ def error(V, u, exact, norm="L2", grad=None, quad=None):
     >>> bool(0.0 < e < 0.05)
     True
     """
-    V = _space(V)
+    V = as_tensor_space(V)
     U = _check(V, u)
     check_choice(norm, "norm", NORMS)
     if norm == "max":
@@ -118,7 +108,7 @@ def norm(V, u, norm="L2", quad=None):
     >>> round(fk.norm(V, u, "L2") ** 2, 12), round(fk.norm(V, u, "H1") ** 2, 12)
     (2.666666666667, 2.0)
     """
-    V = _space(V)
+    V = as_tensor_space(V)
     check_choice(norm, "norm", ("L2", "H1"))
     zero = 0.0
     grad = (zero,) * V.dim if norm == "H1" else None

@@ -26,6 +26,7 @@ import scipy.sparse as sp
 
 from ._validate import as_int, check_choice
 from .errors import FemkronTypeError, FemkronValueError, ResourceError
+from .tensor import as_tensor_space
 
 __all__ = [
     "plot_solution",
@@ -104,17 +105,6 @@ def _aspect(ax, bounds):
     ratio = (b1 - a1) / (b0 - a0)
     if 0.25 <= ratio <= 4.0:
         ax.set_aspect("equal")
-
-
-def _space(V):
-    from .space import Space1D
-    from .tensor import TensorSpace
-
-    if isinstance(V, Space1D):
-        return TensorSpace([V])
-    if not isinstance(V, TensorSpace):
-        raise FemkronTypeError(f"V must be a TensorSpace or Space1D, got {type(V).__name__}")
-    return V
 
 
 def sample_points(space, per_cell=None, max_points=600):
@@ -234,7 +224,7 @@ def plot_function(
     >>> import matplotlib.pyplot as plt
     >>> plt.close("all")
     """
-    V = _space(V)
+    V = as_tensor_space(V)
     U = _values(V, u)
     check_choice(kind, "kind", ("contourf", "pcolormesh", "surface"))
     levels = as_int(levels, "levels", minimum=2)
@@ -383,7 +373,7 @@ def plot_mesh(mesh, ax=None, fig=None, show_dofs=None, title=None, color="0.25")
 
     V = None
     if isinstance(mesh, (Space1D, TensorSpace)):
-        V = _space(mesh)
+        V = as_tensor_space(mesh)
         mesh = V.mesh
     elif isinstance(mesh, Mesh1D):
         mesh = TensorMesh([mesh])
@@ -708,7 +698,7 @@ def plot_modes(V, w, v, ax=None, fig=None, ncols=3, exact=None, cmap="RdBu_r", l
     >>> import matplotlib.pyplot as plt
     >>> plt.close("all")
     """
-    V = _space(V)
+    V = as_tensor_space(V)
     w = np.asarray(w, dtype=float).ravel()
     v = np.asarray(v, dtype=float)
     if v.ndim == 1:
