@@ -27,7 +27,18 @@ GROUPS = [
         ),
     ),
     ("Boundary conditions", ("femkron.bc",)),
-    ("Problems and solvers", ("femkron.problems", "femkron.solvers", "femkron.fdm")),
+    (
+        "Problems and solvers",
+        (
+            "femkron.problems",
+            "femkron.linear_system",
+            "femkron.timestepping",
+            "femkron.solution",
+            "femkron.solvers",
+            "femkron.krylov",
+            "femkron.fdm",
+        ),
+    ),
     ("Errors and norms", ("femkron.norms", "femkron.errors")),
     ("Files and figures", ("femkron.io", "femkron.plot")),
 ]

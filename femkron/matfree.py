@@ -17,8 +17,9 @@ is a Kronecker sum that :class:`~femkron.FastDiagonalization` inverts exactly.  
 preconditioner of conjugate gradients its condition number is bounded by the spread of
 ``κ/κ̃`` alone, so the iteration count does not grow with the mesh.
 
-:func:`gmres` and :func:`bicgstab` (right-preconditioned, no dependence on scipy's changing
-keyword names) solve the non-symmetric systems of advection–diffusion.
+The Krylov methods that use them (:func:`~femkron.krylov.fcg`, :func:`~femkron.krylov.gmres`,
+:func:`~femkron.krylov.bicgstab`) live in :mod:`femkron.krylov` and
+:func:`~femkron.solvers.krylov_solve` in :mod:`femkron.solvers`; they are re-exported here.
 
 Examples
 --------
@@ -40,12 +41,13 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ._validate import as_int, as_real, check_choice, is_number
+from ._validate import as_real, check_choice, is_number
 from .assembly import as_conditions, assemble_weighted, canonical_csr, reference_tables
 from .coefficients import axis_shape, gauss_weights, outer_product, weight_components
-from .errors import ConvergenceError, FemkronTypeError, FemkronValueError
+from .errors import FemkronTypeError, FemkronValueError
 from .kron import apply_axis
-from .solvers import FastDiagonalization, SolveInfo
+from .krylov import KRYLOV, bicgstab, fcg, gmres  # noqa: F401 (re-exported)
+from .solvers import FastDiagonalization, krylov_solve  # noqa: F401 (krylov_solve re-exported)
 from .tensor import (
     as_tensor_space,
     coefficient_components,
@@ -62,8 +64,6 @@ __all__ = [
     "krylov_solve",
     "KRYLOV",
 ]
-
-KRYLOV = ("cg", "gmres", "bicgstab")
 
 
 class _Geometry:
@@ -194,6 +194,25 @@ class MatrixFreeOperator:
         bcs = as_conditions(V, bcs)
         quad = coefficient_quad(V, quad)
         return cls._from_values(V, bcs, quad, None, 1.0, None, 0.0)
+
+    def mass_operator(self):
+        """The mass operator ``∫ u v`` on the same space, quadrature, conditions and Gauss
+        grid, so that it combines with this one (``M + θ dt A``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import femkron as fk
+        >>> V = fk.TensorSpace.box([(0, 1)], cells=2, order=1)
+        >>> A = fk.MatrixFreeOperator(V, kappa=2.0)
+        >>> np.round((A.mass_operator() + A).tocsr().toarray(), 3)
+        array([[ 4.167, -3.917,  0.   ],
+               [-3.917,  8.333, -3.917],
+               [ 0.   , -3.917,  4.167]])
+        """
+        return MatrixFreeOperator._from_values(
+            self.V, self.bcs, self.quad, None, 1.0, self.geometry, 0.0
+        )
 
     def constrained(self, bcs):
         """The same coefficients on the free dofs of ``bcs`` (``None``: all dofs)."""
@@ -515,271 +534,3 @@ class SeparablePreconditioner:
         return z if s is None else s * z
 
     __call__ = solve
-
-
-# ---- Krylov methods -------------------------------------------------------------------------
-def fcg(apply_A, b, precond=None, rtol=1e-10, maxiter=None, x0=None, project=None):
-    """Flexible preconditioned conjugate gradients (Polak–Ribière ``β``, Notay 2000).
-
-    Like :func:`femkron.solvers.pcg`, but robust to a preconditioner that is not exactly
-    linear or symmetric (e.g. applied in single precision).  Returns ``(x, iterations,
-    residuals)`` with relative residual norms.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> A = np.array([[4.0, 1.0], [1.0, 3.0]])
-    >>> x, it, res = fcg(A.__matmul__, np.array([1.0, 2.0]))
-    >>> bool(np.allclose(A @ x, [1.0, 2.0])), it
-    (True, 2)
-    """
-    b = np.asarray(b, dtype=float)
-    n = b.shape[0]
-    maxiter = 10 * n if maxiter is None else maxiter
-    P = (lambda v: v) if precond is None else precond
-    x = np.zeros(n) if x0 is None else np.array(x0, dtype=float)
-    r = b - apply_A(x) if x0 is not None else b.copy()
-    if project is not None:
-        r = project(r)
-    bnorm = np.linalg.norm(b)
-    if bnorm == 0:
-        return np.zeros(n), 0, [0.0]
-    history = [np.linalg.norm(r) / bnorm]
-    if history[-1] <= rtol:
-        return x, 0, history
-    z = P(r)
-    if project is not None:
-        z = project(z)
-    p = z.copy()
-    rz = r @ z
-    for it in range(1, maxiter + 1):
-        Ap = apply_A(p)
-        pAp = p @ Ap
-        if pAp <= 0:
-            raise ConvergenceError(
-                f"CG broke down at iteration {it}: the operator (or preconditioner) is not "
-                "positive definite",
-                iterations=it,
-                residuals=history,
-            )
-        alpha = rz / pAp
-        x += alpha * p
-        r_old = r
-        r = r - alpha * Ap
-        history.append(np.linalg.norm(r) / bnorm)
-        if history[-1] <= rtol:
-            return x, it, history
-        z = P(r)
-        if project is not None:
-            z = project(z)
-        rz_new = r @ z
-        beta = (rz_new - r_old @ z) / rz
-        p = z + beta * p
-        rz = rz_new
-    return x, maxiter, history
-
-
-def gmres(apply_A, b, precond=None, rtol=1e-10, maxiter=None, restart=50, x0=None):
-    """Restarted GMRES with right preconditioning.
-
-    Minimises the true residual ``‖b - A x‖`` over the Krylov space of ``A P⁻¹``, so the
-    reported residuals are those of the unpreconditioned system.
-
-    Returns
-    -------
-    x : ndarray
-    iterations : int
-    residuals : list of float
-        Relative residual norms, starting with the initial one.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> A = np.array([[4.0, 1.0, 0.0], [-1.0, 3.0, 1.0], [0.0, -1.0, 2.0]])
-    >>> x, it, res = gmres(A.__matmul__, np.ones(3))
-    >>> bool(np.allclose(A @ x, 1.0)), it <= 3
-    (True, True)
-    """
-    b = np.asarray(b, dtype=float)
-    n = b.shape[0]
-    maxiter = 10 * n if maxiter is None else maxiter
-    restart = max(1, min(restart, n))
-    P = (lambda v: v) if precond is None else precond
-    x = np.zeros(n) if x0 is None else np.array(x0, dtype=float)
-    bnorm = np.linalg.norm(b)
-    if bnorm == 0:
-        return np.zeros(n), 0, [0.0]
-    r = b - apply_A(x) if x0 is not None else b.copy()
-    history = [np.linalg.norm(r) / bnorm]
-    it = 0
-    while history[-1] > rtol and it < maxiter:
-        beta = np.linalg.norm(r)
-        m = min(restart, maxiter - it)
-        Q = np.zeros((m + 1, n))
-        H = np.zeros((m + 1, m))
-        cs, sn = np.zeros(m), np.zeros(m)
-        e1 = np.zeros(m + 1)
-        e1[0] = beta
-        Q[0] = r / beta
-        j_done = 0
-        for j in range(m):
-            w = apply_A(P(Q[j]))
-            for i in range(j + 1):  # modified Gram–Schmidt
-                H[i, j] = Q[i] @ w
-                w = w - H[i, j] * Q[i]
-            H[j + 1, j] = np.linalg.norm(w)
-            if H[j + 1, j] > 1e-300:
-                Q[j + 1] = w / H[j + 1, j]
-            for i in range(j):
-                t = cs[i] * H[i, j] + sn[i] * H[i + 1, j]
-                H[i + 1, j] = -sn[i] * H[i, j] + cs[i] * H[i + 1, j]
-                H[i, j] = t
-            denom = np.hypot(H[j, j], H[j + 1, j])
-            cs[j], sn[j] = (1.0, 0.0) if denom == 0 else (H[j, j] / denom, H[j + 1, j] / denom)
-            H[j, j] = cs[j] * H[j, j] + sn[j] * H[j + 1, j]
-            H[j + 1, j] = 0.0
-            e1[j + 1] = -sn[j] * e1[j]
-            e1[j] = cs[j] * e1[j]
-            it += 1
-            j_done = j + 1
-            history.append(abs(e1[j + 1]) / bnorm)
-            if history[-1] <= rtol or H[j, j] == 0:
-                break
-        if j_done == 0:
-            break
-        y = np.linalg.lstsq(np.triu(H[:j_done, :j_done]), e1[:j_done], rcond=None)[0]
-        x = x + P(Q[:j_done].T @ y)
-        r = b - apply_A(x)
-        history[-1] = np.linalg.norm(r) / bnorm  # the true residual after each cycle
-    return x, it, history
-
-
-def bicgstab(apply_A, b, precond=None, rtol=1e-10, maxiter=None, x0=None):
-    """BiCGSTAB with right preconditioning (van der Vorst 1992).
-
-    Returns ``(x, iterations, residuals)`` like :func:`gmres`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> A = np.array([[4.0, 1.0, 0.0], [-1.0, 3.0, 1.0], [0.0, -1.0, 2.0]])
-    >>> x, it, res = bicgstab(A.__matmul__, np.ones(3))
-    >>> bool(np.allclose(A @ x, 1.0))
-    True
-    """
-    b = np.asarray(b, dtype=float)
-    n = b.shape[0]
-    maxiter = 10 * n if maxiter is None else maxiter
-    P = (lambda v: v) if precond is None else precond
-    x = np.zeros(n) if x0 is None else np.array(x0, dtype=float)
-    bnorm = np.linalg.norm(b)
-    if bnorm == 0:
-        return np.zeros(n), 0, [0.0]
-    r = b - apply_A(x) if x0 is not None else b.copy()
-    r_hat = r.copy()
-    history = [np.linalg.norm(r) / bnorm]
-    rho = alpha = omega = 1.0
-    v = np.zeros(n)
-    p = np.zeros(n)
-    it = 0
-    restarts = 0
-    while history[-1] > rtol and it < maxiter:
-        it += 1
-        rho_new = r_hat @ r
-        tiny = 1e-14 * np.linalg.norm(r_hat) * np.linalg.norm(r)
-        if abs(rho_new) <= tiny or omega == 0:
-            # breakdown (r ⟂ r̂ or t ⟂ s): restart the shadow residual from r
-            restarts += 1
-            if restarts > 10:
-                raise ConvergenceError(
-                    f"BiCGSTAB broke down repeatedly (iteration {it}); try method='gmres'",
-                    iterations=it,
-                    residuals=history,
-                )
-            r_hat = r.copy()
-            rho_new = r_hat @ r
-            rho = alpha = omega = 1.0
-            v = np.zeros(n)
-            p = np.zeros(n)
-        beta = (rho_new / rho) * (alpha / omega)
-        rho = rho_new
-        p = r + beta * (p - omega * v)
-        p_hat = P(p)
-        v = apply_A(p_hat)
-        rv = r_hat @ v
-        if abs(rv) <= 1e-14 * np.linalg.norm(r_hat) * np.linalg.norm(v):
-            omega = 0.0  # r̂ ⟂ v: restart at the next iteration
-            history.append(history[-1])
-            continue
-        alpha = rho / rv
-        s = r - alpha * v
-        if np.linalg.norm(s) / bnorm <= rtol:
-            x = x + alpha * p_hat
-            history.append(np.linalg.norm(s) / bnorm)
-            break
-        s_hat = P(s)
-        t = apply_A(s_hat)
-        tt = t @ t
-        omega = (t @ s) / tt if tt > 0 else 0.0
-        x = x + alpha * p_hat + omega * s_hat
-        r = s - omega * t
-        history.append(np.linalg.norm(r) / bnorm)
-    return x, it, history
-
-
-def krylov_solve(
-    A, b, method="cg", precond=None, rtol=1e-10, maxiter=None, singular=False, label=None
-):
-    """Solve ``A x = b`` with a Krylov method and report it as a :class:`SolveInfo`.
-
-    Parameters
-    ----------
-    A : operator with ``@`` (KronOperator, MatrixFreeOperator, sparse matrix)
-    method : {"cg", "gmres", "bicgstab"}
-    precond : callable, optional
-        ``r ↦ P⁻¹ r``.
-    singular : bool
-        The constant vector spans the kernel: residuals are projected (CG only).
-    label : str, optional
-        The method name reported in the info (e.g. ``"fdm-cg"``).
-
-    Raises
-    ------
-    ConvergenceError
-        When ``rtol`` is not reached in ``maxiter`` iterations.
-    """
-    check_choice(method, "method", KRYLOV)
-    rtol = as_real(rtol, "rtol", positive=True)
-    if maxiter is not None:
-        maxiter = as_int(maxiter, "maxiter", minimum=1)
-    b = np.asarray(b, dtype=float)
-    t0 = time.perf_counter()
-    apply_A = A.__matmul__
-    project = None
-    if singular:
-        ones = np.ones(b.shape[0]) / np.sqrt(b.shape[0])
-
-        def project(v):
-            return v - (ones @ v) * ones
-
-        b = project(b)
-    if method == "cg":
-        x, it, hist = fcg(apply_A, b, precond, rtol, maxiter, project=project)
-    elif method == "gmres":
-        x, it, hist = gmres(apply_A, b, precond, rtol, maxiter)
-    else:
-        x, it, hist = bicgstab(apply_A, b, precond, rtol, maxiter)
-    if project is not None:
-        x = project(x)
-    seconds = time.perf_counter() - t0
-    bnorm = np.linalg.norm(b)
-    residual = float(np.linalg.norm(b - A @ x) / bnorm) if bnorm > 0 else 0.0
-    name = label or method
-    if residual > rtol * 1.01 and not (hist and hist[-1] <= rtol and residual < 10 * rtol):
-        raise ConvergenceError(
-            f"{name} did not reach rtol={rtol:g} in {it} iterations (relative residual "
-            f"{residual:.2e}); raise maxiter or use method='direct'",
-            iterations=it,
-            residuals=hist,
-        )
-    return x, SolveInfo(name, it, residual, seconds, 0.0, True, hist)

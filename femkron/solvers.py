@@ -11,6 +11,9 @@
 * ``auto`` — ``fdm`` when the structure allows, else ``direct`` for small and ``amg`` for
   large problems.
 
+The Krylov methods themselves live in :mod:`femkron.krylov` (``pcg`` is re-exported here);
+:func:`krylov_solve` runs one of them on any operator and reports a :class:`SolveInfo`.
+
 Examples
 --------
 >>> import numpy as np
@@ -37,19 +40,36 @@ from .errors import ConvergenceError, FemkronTypeError, FemkronValueError, check
 from .fdm import FastDiagonalization, StructureError
 from .fdm import separable_structure as _separable_structure
 from .kron import KronOperator
+from .krylov import (
+    KRYLOV,
+    bicgstab,
+    constant_projector,
+    fcg,
+    gmres,
+    jacobi,
+    pcg,
+    relative_residual,
+)
 
 __all__ = [
     "solve",
     "SolveInfo",
     "FastDiagonalization",
     "pcg",
+    "krylov_solve",
     "METHODS",
+    "LOCAL_METHODS",
     "StructureError",
     "backward_error",
+    "check_fdm_accuracy",
+    "fallback_method",
     "lu_nbytes",
 ]
 
 METHODS = ("auto", "fdm", "amg", "cg", "direct", "petsc")
+
+#: The methods femkron runs itself (``"petsc"`` is reached through :func:`femkron.poisson`).
+LOCAL_METHODS = tuple(m for m in METHODS if m != "petsc")
 
 
 @dataclasses.dataclass
@@ -89,70 +109,6 @@ class SolveInfo:
             f"{self.method}: {self.iterations} iterations, relative residual "
             f"{self.residual:.2e}, {self.seconds:.3g} s"
         )
-
-
-# ---- iterative solvers --------------------------------------------------------------------
-def pcg(apply_A, b, precond=None, rtol=1e-10, maxiter=None, x0=None, project=None):
-    """Preconditioned conjugate gradients.
-
-    Parameters
-    ----------
-    apply_A, precond : callable
-        ``x ↦ A x`` and ``r ↦ P⁻¹ r`` (``None``: identity).
-    rtol : float
-        Stop when ``‖b - A x‖ ≤ rtol ‖b‖``.
-    project : callable, optional
-        Applied to residuals and preconditioned residuals (removing a null space).
-
-    Returns
-    -------
-    x : ndarray
-    iterations : int
-    residuals : list of float
-        Relative residual norms, starting with the initial one.
-    """
-    n = b.shape[0]
-    maxiter = 10 * n if maxiter is None else maxiter
-    x = np.zeros_like(b) if x0 is None else np.array(x0, dtype=float)
-    r = b - apply_A(x) if x0 is not None else b.copy()
-    if project is not None:
-        r = project(r)
-    bnorm = np.linalg.norm(b)
-    if bnorm == 0:
-        return np.zeros_like(b), 0, [0.0]
-    history = [np.linalg.norm(r) / bnorm]
-    if history[-1] <= rtol:
-        return x, 0, history
-    z = precond(r) if precond is not None else r
-    if project is not None:
-        z = project(z)
-    p = z.copy()
-    rz = r @ z
-    for it in range(1, maxiter + 1):
-        Ap = apply_A(p)
-        pAp = p @ Ap
-        if pAp <= 0:
-            raise ConvergenceError(
-                f"CG broke down at iteration {it}: the operator (or preconditioner) is not "
-                "positive definite",
-                iterations=it,
-                residuals=history,
-                x=x,
-            )
-        alpha = rz / pAp
-        x += alpha * p
-        r -= alpha * Ap
-        history.append(np.linalg.norm(r) / bnorm)
-        if history[-1] <= rtol:
-            return x, it, history
-        z = precond(r) if precond is not None else r
-        if project is not None:
-            z = project(z)
-        rz_new = r @ z
-        p *= rz_new / rz
-        p += z
-        rz = rz_new
-    return x, maxiter, history
 
 
 def _pcg_report(raise_on_failure, *args, **kwargs):
@@ -232,6 +188,33 @@ def backward_error(A, x, b):
     return float(out.max()) if out.size else 0.0
 
 
+def _lost_accuracy(omega):
+    return (
+        f"fast diagonalization lost accuracy (componentwise backward error {omega:.1e}: "
+        "the 1D eigenproblems are too ill-conditioned, e.g. a strongly graded mesh)"
+    )
+
+
+def check_fdm_accuracy(A, fdm):
+    """Raise :class:`StructureError` when the fast diagonalization ``fdm`` of ``A`` leaves
+    a componentwise backward error above ``FDM_BACKWARD_ERROR`` on one random right-hand
+    side (ill-conditioned 1D eigenproblems, e.g. a strongly graded mesh).
+
+    Examples
+    --------
+    >>> import femkron as fk
+    >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=4)
+    >>> A = fk.BoundaryConditions(V).constrain(fk.stiffness(V))
+    >>> check_fdm_accuracy(A, FastDiagonalization(A)) is None
+    True
+    """
+    x = np.random.default_rng(0).standard_normal(A.shape[1])
+    b = A @ x
+    omega = backward_error(A, fdm.solve(b), b)
+    if not omega <= FDM_BACKWARD_ERROR:
+        raise StructureError(_lost_accuracy(omega))
+
+
 def fallback_method(A):
     """The method ``auto`` uses when fast diagonalization is not possible or not accurate."""
     if A.shape[0] <= 200_000 and A.csr_nbytes() < 2**30:
@@ -293,11 +276,7 @@ def solve(A, b, method="auto", rtol=1e-10, maxiter=None, singular=False, raise_o
     if method == "auto":
         method, note = _auto_method(A)
     t0 = time.perf_counter()
-    ones = np.ones(A.shape[0]) / np.sqrt(A.shape[0])
-
-    def project(v):
-        return v - (ones @ v) * ones
-
+    project = constant_projector(A.shape[0]) if singular else None
     if singular:
         b = project(b)
     iterations, history, setup = 0, [], 0.0
@@ -307,10 +286,7 @@ def solve(A, b, method="auto", rtol=1e-10, maxiter=None, singular=False, raise_o
         x = fdm.solve(b)
         omega = backward_error(A, x, b)
         if not omega <= FDM_BACKWARD_ERROR:
-            lost = (
-                f"fast diagonalization lost accuracy (componentwise backward error {omega:.1e}: "
-                "the 1D eigenproblems are too ill-conditioned, e.g. a strongly graded mesh)"
-            )
+            lost = _lost_accuracy(omega)
             if note:  # chosen by auto: solve again with the general method
                 x, info = solve(A, b, fallback_method(A), rtol, maxiter, singular, raise_on_failure)
                 info.note = f"{note}; {lost}, so {info.method} instead"
@@ -351,18 +327,8 @@ def solve(A, b, method="auto", rtol=1e-10, maxiter=None, singular=False, raise_o
         else:
             x = lu.solve(b)
     elif method == "cg":
-        diag = A.diagonal()
-        if np.any(diag <= 0):
-            raise FemkronValueError("method='cg' needs a positive diagonal (an SPD operator)")
-        inv = 1.0 / diag
         x, iterations, history = _pcg_report(
-            raise_on_failure,
-            A.__matmul__,
-            b,
-            lambda r: inv * r,
-            rtol,
-            maxiter,
-            project=project if singular else None,
+            raise_on_failure, A.__matmul__, b, jacobi(A.diagonal()), rtol, maxiter, project=project
         )
     else:  # amg
         import pyamg
@@ -379,19 +345,12 @@ def solve(A, b, method="auto", rtol=1e-10, maxiter=None, singular=False, raise_o
         M = ml.aspreconditioner(cycle="V")
         setup = time.perf_counter() - ts
         x, iterations, history = _pcg_report(
-            raise_on_failure,
-            Acsr.__matmul__,
-            b,
-            M.matvec,
-            rtol,
-            maxiter,
-            project=project if singular else None,
+            raise_on_failure, Acsr.__matmul__, b, M.matvec, rtol, maxiter, project=project
         )
     if singular:
         x = project(x)
     seconds = time.perf_counter() - t0
-    bnorm = np.linalg.norm(b)
-    residual = float(np.linalg.norm(b - A @ x) / bnorm) if bnorm > 0 else 0.0
+    residual = relative_residual(A, x, b)
     converged = True
     if method in ("cg", "amg"):
         converged = bool(history) and history[-1] <= rtol
@@ -413,3 +372,65 @@ def solve(A, b, method="auto", rtol=1e-10, maxiter=None, singular=False, raise_o
             residuals=history,
         )
     return x, info
+
+
+def krylov_solve(
+    A, b, method="cg", precond=None, rtol=1e-10, maxiter=None, singular=False, label=None
+):
+    """Solve ``A x = b`` with a Krylov method and report it as a :class:`SolveInfo`.
+
+    Parameters
+    ----------
+    A : operator with ``@`` (KronOperator, MatrixFreeOperator, sparse matrix)
+    method : {"cg", "gmres", "bicgstab"}
+        Flexible CG (:func:`femkron.krylov.fcg`), :func:`~femkron.krylov.gmres` or
+        :func:`~femkron.krylov.bicgstab`.
+    precond : callable, optional
+        ``r ↦ P⁻¹ r``.
+    singular : bool
+        The constant vector spans the kernel: residuals are projected (CG only).
+    label : str, optional
+        The method name reported in the info (e.g. ``"fdm-cg"``).
+
+    Raises
+    ------
+    ConvergenceError
+        When ``rtol`` is not reached in ``maxiter`` iterations.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.array([[4.0, 1.0], [1.0, 3.0]])
+    >>> x, info = krylov_solve(A, np.array([1.0, 2.0]), "gmres")
+    >>> info.method, info.iterations, bool(info.residual < 1e-10)
+    ('gmres', 2, True)
+    """
+    check_choice(method, "method", KRYLOV)
+    rtol = as_real(rtol, "rtol", positive=True)
+    if maxiter is not None:
+        maxiter = as_int(maxiter, "maxiter", minimum=1)
+    b = np.asarray(b, dtype=float)
+    t0 = time.perf_counter()
+    apply_A = A.__matmul__
+    project = constant_projector(b.shape[0]) if singular else None
+    if singular:
+        b = project(b)
+    if method == "cg":
+        x, it, hist = fcg(apply_A, b, precond, rtol, maxiter, project=project)
+    elif method == "gmres":
+        x, it, hist = gmres(apply_A, b, precond, rtol, maxiter)
+    else:
+        x, it, hist = bicgstab(apply_A, b, precond, rtol, maxiter)
+    if project is not None:
+        x = project(x)
+    seconds = time.perf_counter() - t0
+    residual = relative_residual(A, x, b)
+    name = label or method
+    if residual > rtol * 1.01 and not (hist and hist[-1] <= rtol and residual < 10 * rtol):
+        raise ConvergenceError(
+            f"{name} did not reach rtol={rtol:g} in {it} iterations (relative residual "
+            f"{residual:.2e}); raise maxiter or use method='direct'",
+            iterations=it,
+            residuals=hist,
+        )
+    return x, SolveInfo(name, it, residual, seconds, 0.0, True, hist)
