@@ -35,6 +35,8 @@ DENSE_APPLY_LIMIT = 2048 * 2048
 DENSE_PER_DIAGONAL = 12
 #: Banded kernels work on chunks of about this many entries (fits in L2 cache).
 _CHUNK = 2**16
+#: Middle-axis slabs at least this wide are multiplied one by one (else stacked as I_c ⊗ A).
+_WIDE = 256
 #: More diagonals than this: scipy's CSR product.
 _MAX_DIAGONALS = 48
 
@@ -113,48 +115,15 @@ class _Dense(_Kernel):
 
 
 class _Sparse(_Kernel):
+    """A sparse factor, applied by :func:`csr_apply3` (scipy's CSR loop over many
+    right-hand sides, in place); ``I_c ⊗ A`` blocks of middle axes are kept."""
+
     kind = "sparse"
+    adds = True
 
     def __init__(self, A):
         super().__init__(A)
         self.A = sp.csr_matrix(A)
-        self.At = self.A.T.tocsr()
-
-    def _apply3(self, U3, a, n, b, m, out, add=False):
-        if a == 1:
-            res = np.asarray(self.A @ U3.reshape(n, b))
-        elif b == 1:
-            res = np.asarray(self.At.T @ U3.reshape(a, n).T).T
-        else:
-            V = np.asarray(self.A @ U3.transpose(1, 0, 2).reshape(n, a * b))
-            res = V.reshape(m, a, b).transpose(1, 0, 2)
-        if out is None:
-            return np.ascontiguousarray(res).reshape(a, m, b)
-        out[...] = res.reshape(a, m, b)
-        return out
-
-
-class _Band(_Kernel):
-    """A square sparse factor with few diagonals, applied by scipy's CSR product with a
-    dense block of many right-hand sides (its fastest loop: one row of the factor scales and
-    adds whole contiguous rows of the block).
-
-    * first axis: row blocks of ``A`` times the ``(n, b)`` matrix of grid lines;
-    * middle axes: the block-diagonal ``I_c ⊗ A`` (built once per ``c``) times ``c``
-      contiguous ``(n, b)`` slabs stacked as one ``(c·n, b)`` block;
-    * last axis (``b = 1``): ``c`` grid lines are transposed to an ``(n, c)`` block in cache,
-      multiplied, and transposed back.
-
-    Chunks are sized to stay in cache; the results are copied once into the output.
-    """
-
-    kind = "band"
-    adds = True
-
-    def __init__(self, A, diagonals):
-        super().__init__(A)
-        self.A = sp.csr_matrix(A)
-        self.diagonals = diagonals  # (k, lo, hi, values of rows lo..hi-1)
         self._blocks = {}
 
     def _block(self, c):
@@ -168,35 +137,66 @@ class _Band(_Kernel):
         return B
 
     def _apply3(self, U3, a, n, b, m, out, add=False):
-        if out is None:
-            out = np.empty((a, n, b))
-        if a == 1:  # first axis: one product with the (n, b) matrix of grid lines
-            _csr_matmul(self.A, U3.reshape(n, b), out.reshape(n, b), add)
-        elif b == 1:  # last axis: blocks of grid lines transposed in cache
-            U2, O2 = U3.reshape(a, n), out.reshape(a, n)
-            c = max(1, min(a, _CHUNK // (2 * n)))
-            T, R = np.empty((n, c)), np.empty((n, c))
-            for s in range(0, a, c):
-                e = min(a, s + c)
-                Ts, Rs = T[:, : e - s], R[:, : e - s]
-                if e - s < c:
-                    Ts, Rs = np.empty((n, e - s)), np.empty((n, e - s))
-                np.copyto(Ts, U2[s:e].T)
-                _csr_matmul(self.A, Ts, Rs, False)
-                if add:
-                    O2[s:e] += Rs.T
-                else:
-                    np.copyto(O2[s:e], Rs.T)
-        else:  # middle axes: I_c ⊗ A on c stacked (n, b) slabs
-            c = max(1, min(a, 4 * _CHUNK // (n * b)))
-            flat_in = U3.reshape(a * n, b)
-            flat_out = out.reshape(a * n, b)
-            for s in range(0, a, c):
-                e = min(a, s + c)
-                _csr_matmul(
-                    self._block(e - s), flat_in[s * n : e * n], flat_out[s * n : e * n], add
-                )
-        return out
+        return csr_apply3(self.A, U3, a, n, b, out, add, self._block)
+
+
+class _Band(_Sparse):
+    """A square sparse factor with few diagonals (applied like :class:`_Sparse`; the cost
+    model compares its diagonals with a dense product)."""
+
+    kind = "band"
+
+    def __init__(self, A, diagonals):
+        super().__init__(A)
+        self.diagonals = diagonals  # (k, lo, hi, values of rows lo..hi-1)
+
+
+def csr_apply3(A, U3, a, n, b, out=None, add=False, block=None):
+    """``A`` (CSR, ``m × n``) along the middle axis of ``U3`` (``(a, n, b)``, C-contiguous
+    float64) into ``out`` (``(a, m, b)``), or added to it: scipy's multi-vector CSR loop
+    over many right-hand sides at once.
+
+    * first axis (``a = 1``): one product with the ``(n, b)`` matrix of grid lines;
+    * middle axes: each ``(n, b)`` slab when ``b`` is wide, else the block-diagonal
+      ``I_c ⊗ A`` (``block(c)``, built on the fly when not given) times ``c`` stacked slabs;
+    * last axis (``b = 1``): blocks of ``c`` grid lines transposed to ``(n, c)`` in cache,
+      multiplied, and transposed back.
+    """
+    m = A.shape[0]
+    if out is None:
+        out = np.empty((a, m, b))
+    if a == 1:
+        _csr_matmul(A, U3.reshape(n, b), out.reshape(m, b), add)
+    elif b == 1:
+        U2, O2 = U3.reshape(a, n), out.reshape(a, m)
+        c = max(1, min(a, _CHUNK // (n + m)))
+        T, R = np.empty((n, c)), np.empty((m, c))
+        for s in range(0, a, c):
+            e = min(a, s + c)
+            Ts, Rs = T, R
+            if e - s < c:
+                Ts, Rs = np.empty((n, e - s)), np.empty((m, e - s))
+            np.copyto(Ts, U2[s:e].T)
+            _csr_matmul(A, Ts, Rs, False)
+            if add:
+                O2[s:e] += Rs.T
+            else:
+                np.copyto(O2[s:e], Rs.T)
+    elif b >= _WIDE:
+        for i in range(a):
+            _csr_matmul(A, U3[i], out[i], add)
+    else:
+        if block is None:
+
+            def block(c):
+                return sp.kron(sp.identity(c, format="csr"), A, format="csr")
+
+        c = max(1, min(a, 4 * _CHUNK // (max(n, m) * b)))
+        flat_in, flat_out = U3.reshape(a * n, b), out.reshape(a * m, b)
+        for s in range(0, a, c):
+            e = min(a, s + c)
+            _csr_matmul(block(e - s), flat_in[s * n : e * n], flat_out[s * m : e * m], add)
+    return out
 
 
 def _csr_matmul(A, X, Y, add):

@@ -29,7 +29,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ._csr import kron_csr_terms
-from ._kernels import DENSE_APPLY_LIMIT, factor_kernel  # noqa: F401  (kept importable here)
+from ._kernels import DENSE_APPLY_LIMIT, csr_apply3, factor_kernel  # noqa: F401 (importable here)
 from ._validate import as_real
 from .errors import FemkronTypeError, FemkronValueError, check_allocation, format_bytes
 
@@ -89,6 +89,9 @@ def apply_axis(A, U, axis):
         raise FemkronValueError(
             f"factor of shape {A.shape} cannot act on axis {axis} of length {n}"
         )
+    if sp.isspmatrix_csr(A) and A.dtype == np.float64 and U.dtype == np.float64:
+        U3 = np.ascontiguousarray(U).reshape(a, n, b)
+        return csr_apply3(A, U3, a, n, b).reshape(out_shape)
     if a == 1:
         return np.asarray(A @ U.reshape(n, b)).reshape(out_shape)
     if b == 1:
