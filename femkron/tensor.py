@@ -34,6 +34,7 @@ from .coefficients import (  # the coefficient handling; re-exported from here
     coefficient_terms,
     is_constant_coefficient,  # noqa: F401 (re-exported)
     is_kronecker_coefficient,  # noqa: F401 (re-exported)
+    outer_product,
     quadrature_points,  # noqa: F401 (re-exported)
     sample_coefficient,
     separable_expansion,
@@ -358,11 +359,7 @@ def load_vector(V, f, quad=None, chunk_bytes=2**27):
     if isinstance(f, (tuple, list)):
         if len(f) != V.dim:
             raise FemkronValueError(f"f given per axis must have {V.dim} entries, got {len(f)}")
-        vecs = [s.load(g, quad) for s, g in zip(V.spaces, f)]
-        out = vecs[0]
-        for v in vecs[1:]:
-            out = np.multiply.outer(out, v)
-        return out.reshape(-1)
+        return outer_product([s.load(g, quad) for s, g in zip(V.spaces, f)]).reshape(-1)
     q = [s.order + 1 if quad is None else as_int(quad, "quad", minimum=1) for s in V.spaces]
     pts, Bt = [], []
     for s, qd in zip(V.spaces, q):
