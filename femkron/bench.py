@@ -11,8 +11,11 @@ Assembly of the Q_p Laplacian (all dofs, no boundary condition) by
 
 and the solve of ``-Δu = 1`` with homogeneous Dirichlet conditions by ``fdm`` (setup +
 solve), ``amg`` (pyamg smoothed-aggregation CG, hierarchy setup included), ``cg`` (Jacobi,
-matrix-free) and ``direct`` (sparse LU).  Every assembly is compared with ``tocsr`` and every
-solution with ``fdm`` (the maximum difference is reported); times are medians of repeats.
+matrix-free) and ``direct`` (sparse LU); and (``--kind kappa``, :func:`kappa_case`) the 2D
+variable-coefficient solve by matrix-free fdm-preconditioned CG against pyamg on the
+element-by-element matrix, with iteration counts over several mesh sizes.  Every assembly
+is compared with ``tocsr`` and every solution with ``fdm`` (the maximum difference is
+reported); times are medians of repeats.
 
 BLAS and FFT threads: the numbers depend on them, so ``--threads`` re-runs the benchmark in a
 fresh Python process with ``OMP_NUM_THREADS``/``OPENBLAS_NUM_THREADS``/``MKL_NUM_THREADS`` set
@@ -46,8 +49,11 @@ from .errors import FemkronValueError, ResourceError, check_allocation
 __all__ = [
     "ASSEMBLY_METHODS",
     "SOLVE_METHODS",
+    "KAPPA_METHODS",
     "assembly_case",
     "solve_case",
+    "kappa_case",
+    "kappa_coefficient",
     "scale_run",
     "targets",
     "add_arguments",
@@ -56,6 +62,7 @@ __all__ = [
 
 ASSEMBLY_METHODS = ("tocsr", "copy", "kron", "ebe", "skfem", "apply", "spmv")
 SOLVE_METHODS = ("fdm", "amg", "cg", "direct")
+KAPPA_METHODS = ("fdm-cg", "amg")
 
 #: Largest problems given to the slow baselines (dofs); larger sizes are reported skipped.
 LIMITS = {
@@ -321,6 +328,135 @@ def solve_case(dim, order, dofs, repeats=3, methods=SOLVE_METHODS, rtol=1e-10):
     return rows
 
 
+def kappa_coefficient(x, y):
+    """The benchmark coefficient ``κ = 1 + 9 sin²(πx) cos²(πy)``: smooth, contrast 10, not
+    separable."""
+    return 1.0 + 9.0 * np.sin(np.pi * x) ** 2 * np.cos(np.pi * y) ** 2
+
+
+def kappa_case(order, dofs, repeats=1, rtol=1e-8, studies=3, methods=KAPPA_METHODS):
+    """Time ``-∇·(κ∇u) = 1`` on the unit square (homogeneous Dirichlet, ``κ`` from
+    :func:`kappa_coefficient`) with about ``dofs`` unknowns of order ``order``.
+
+    ``fdm-cg``: the matrix-free operator (:class:`~femkron.matfree.MatrixFreeOperator`) in
+    flexible CG preconditioned by fast diagonalization of a separable fit of ``κ``
+    (:class:`~femkron.matfree.SeparablePreconditioner`); the time includes sampling ``κ``
+    and building the preconditioner.  ``amg``: pyamg smoothed-aggregation CG on the
+    element-by-element matrix (:func:`femkron.assemble`, same quadrature, so the same
+    discrete operator); the time includes the hierarchy setup, the assembly is reported in
+    ``assembly``.  Both stop at the relative residual ``rtol``.  The fdm-CG iteration counts
+    are also measured on ``studies`` coarser meshes (cells halved each time) to show that
+    they do not grow with the mesh size.
+
+    Returns rows like :func:`solve_case` (``kind="kappa"``) with ``setup``, ``solve`` (s)
+    and, for ``fdm-cg``, ``iterations_by_cells`` (``[cells, iterations]`` pairs).
+
+    Examples
+    --------
+    >>> rows = kappa_case(2, 2000)
+    >>> [r["method"] for r in rows]
+    ['fdm-cg', 'amg']
+    >>> all(r["residual"] <= 1e-8 for r in rows)
+    True
+    """
+    from .assembly import assemble
+    from .bc import BoundaryConditions
+    from .krylov import fcg
+    from .matfree import MatrixFreeOperator, SeparablePreconditioner
+    from .tensor import load_vector
+
+    cells = _cells_for(dofs, 2, order, dirichlet=True)
+    unknown = [m for m in methods if m not in KAPPA_METHODS]
+    if unknown:
+        raise FemkronValueError(f"methods: unknown {unknown}; accepted: {KAPPA_METHODS}")
+
+    def system(n):
+        V = _space(2, order, n)
+        bcs = BoundaryConditions(V)
+        return V, bcs, bcs.restrict(load_vector(V, 1.0))
+
+    def fdm_cg(V, bcs, b):
+        t0 = time.perf_counter()
+        A = MatrixFreeOperator(V, kappa_coefficient, bcs=bcs)
+        P = SeparablePreconditioner(A)
+        t1 = time.perf_counter()
+        x, its, _ = fcg(A.__matmul__, b, P.solve, rtol)
+        t2 = time.perf_counter()
+        return dict(setup=t1 - t0, solve=t2 - t1, x=x, iterations=its, A=A)
+
+    V, bcs, b = system(cells)
+    N = b.size
+    bnorm = np.linalg.norm(b)
+    base = {"kind": "kappa", "dim": 2, "order": order, "dofs": N, "cells": cells}
+    rows = []
+    A_check, ref = None, None
+
+    def record(method, runs, extra, note):
+        nonlocal ref
+        totals = [r["setup"] + r["solve"] for r in runs]
+        k = int(np.argsort(totals)[len(totals) // 2])  # the median run
+        run = runs[k]
+        x = run["x"]
+        residual = float(np.linalg.norm(b - A_check @ x) / bnorm)
+        ref = x if ref is None else ref
+        rows.append(
+            dict(
+                base,
+                method=method,
+                seconds=totals[k],
+                times=totals,
+                setup=run["setup"],
+                solve=run["solve"],
+                residual=residual,
+                iterations=int(run["iterations"]),
+                max_diff=float(np.abs(x - ref).max() / np.abs(ref).max()),
+                note=note,
+                **extra,
+            )
+        )
+
+    if "fdm-cg" in methods:
+        runs = [fdm_cg(V, bcs, b) for _ in range(repeats)]
+        A_check = runs[0]["A"]
+        coarse = sorted({max(2, cells // 2**k) for k in range(1, studies + 1)} - {cells})
+        by_cells = [[n, int(fdm_cg(*system(n))["iterations"])] for n in coarse]
+        by_cells.append([cells, int(runs[0]["iterations"])])
+        its = ", ".join(f"{n} cells: {i}" for n, i in by_cells)
+        record(
+            "fdm-cg",
+            runs,
+            {"iterations_by_cells": by_cells},
+            f"matrix-free, fdm of a separable fit; iterations {its}",
+        )
+    if "amg" in methods:
+        import pyamg
+
+        t0 = time.perf_counter()
+        C = assemble(V, kappa_coefficient, bcs=bcs)
+        assembly = time.perf_counter() - t0
+        if A_check is None:
+            A_check = C
+
+        def run_amg():
+            t0 = time.perf_counter()
+            ml = pyamg.smoothed_aggregation_solver(
+                C, B=np.ones((C.shape[0], 1)), symmetry="hermitian"
+            )
+            M = ml.aspreconditioner(cycle="V")
+            t1 = time.perf_counter()
+            x, its, _ = fcg(C.__matmul__, b, M.matvec, rtol)
+            return dict(setup=t1 - t0, solve=time.perf_counter() - t1, x=x, iterations=its)
+
+        runs = [run_amg() for _ in range(repeats)]
+        record(
+            "amg",
+            runs,
+            {"assembly": assembly, "nnz": int(C.nnz)},
+            f"pyamg SA on the element-by-element matrix (assembly {assembly:.2g} s, not counted)",
+        )
+    return rows
+
+
 def _fast_cells(n):
     """Smallest cell count >= n whose DST-I length 2·cells is 2·3·5-smooth."""
     from scipy.fft import next_fast_len
@@ -482,6 +618,27 @@ def targets(rows):
         _pick(rows, "solve", 3, 1, "fdm"),
         30.0,
     )
+    for p in sorted({r["order"] for r in rows if r["kind"] == "kappa"}):
+        ratio(
+            f"2D Q{p} variable κ: pyamg SA-CG / fdm-CG",
+            _pick(rows, "kappa", 2, p, "amg"),
+            _pick(rows, "kappa", 2, p, "fdm-cg"),
+            5.0,
+        )
+        r = _pick(rows, "kappa", 2, p, "fdm-cg")
+        if r is not None and r.get("iterations_by_cells"):
+            its = [i for _, i in r["iterations_by_cells"]]
+            out.append(
+                {
+                    "target": f"2D Q{p} variable κ: fdm-CG iteration spread",
+                    "dofs": r["dofs"],
+                    "value": float(max(its) - min(its)),
+                    "goal": 2.0,
+                    "larger_is_better": False,
+                    "met": max(its) - min(its) <= 2,
+                    "unit": " it",
+                }
+            )
     for r in rows:
         if r["kind"] == "scale":
             out.append(
@@ -514,9 +671,10 @@ def add_arguments(parser):
     """Add the ``femkron bench`` options to an argparse parser."""
     parser.add_argument(
         "--kind",
-        choices=["assembly", "solve", "all"],
+        choices=["assembly", "solve", "kappa", "all"],
         default="all",
-        help="what to benchmark (all)",
+        help="what to benchmark: all = assembly and solve; kappa = the 2D variable-coefficient "
+        "solve (matrix-free fdm-CG against pyamg), run for the --orders and --sizes",
     )
     parser.add_argument("--dims", type=int, nargs="+", default=[2, 3], help="dimensions (2 3)")
     parser.add_argument("--orders", type=int, nargs="+", default=[1], help="orders (1)")
@@ -531,7 +689,7 @@ def add_arguments(parser):
         "--methods",
         nargs="+",
         default=None,
-        help=f"subset of {', '.join(ASSEMBLY_METHODS + SOLVE_METHODS)}",
+        help=f"subset of {', '.join(ASSEMBLY_METHODS + SOLVE_METHODS + KAPPA_METHODS[:1])}",
     )
     parser.add_argument("--repeats", type=int, default=3, help="repeats per measurement (3)")
     parser.add_argument(
@@ -610,18 +768,21 @@ def run(args):
         if not (np.isfinite(s) and 1 <= s <= 1e9):
             raise FemkronValueError(f"--sizes must be between 1 and 1e9 dofs, got {s:g}")
     repeats = as_int(args.repeats, "--repeats", minimum=1)
-    methods = tuple(args.methods) if args.methods else ASSEMBLY_METHODS + SOLVE_METHODS
-    unknown = [m for m in methods if m not in ASSEMBLY_METHODS + SOLVE_METHODS]
+    every = ASSEMBLY_METHODS + SOLVE_METHODS + KAPPA_METHODS[:1]
+    methods = tuple(args.methods) if args.methods else every
+    unknown = [m for m in methods if m not in every]
     if unknown:
         raise FemkronValueError(
-            f"--methods: unknown {', '.join(unknown)}; accepted: "
-            f"{', '.join(ASSEMBLY_METHODS + SOLVE_METHODS)}"
+            f"--methods: unknown {', '.join(unknown)}; accepted: {', '.join(every)}"
         )
+    kappa_methods = tuple(m for m in KAPPA_METHODS if m in methods) or KAPPA_METHODS
     if args.json:
         check_writable(args.json, "--json")
     if args.plot:
         check_writable(args.plot, "--plot")
     cases = []
+    if args.kind == "kappa":
+        cases = [("kappa", 2, order, int(size)) for order in args.orders for size in args.sizes]
     for kind in ("assembly", "solve"):
         if args.kind in (kind, "all"):
             for dim in args.dims:
@@ -635,6 +796,8 @@ def run(args):
         try:
             if kind == "assembly":
                 rows += assembly_case(dim, order, size, repeats, methods)
+            elif kind == "kappa":
+                rows += kappa_case(order, size, repeats, methods=kappa_methods)
             else:
                 rows += solve_case(dim, order, size, repeats, methods)
         except ResourceError as err:
@@ -712,6 +875,7 @@ def plot_rows(rows, path):
     titles = {
         "assembly": "{d}D Laplacian: assembly and one product",
         "solve": "{d}D Poisson solve, residual 1e-10",
+        "kappa": "{d}D variable κ (contrast 10), residual 1e-8",
     }
     panels = sorted(
         {(r["kind"], r["dim"]) for r in rows if r["kind"] in titles and r.get("seconds")},
@@ -726,7 +890,8 @@ def plot_rows(rows, path):
         orders = {r["order"] for r in rows if r["kind"] == kind and r["dim"] == dim}
         sel = [
             {
-                "method": r["method"] + (f" Q{r['order']}" if len(orders) > 1 else ""),
+                "method": r["method"]
+                + (f" Q{r['order']}" if len(orders) > 1 or kind == "kappa" else ""),
                 "dofs": r["dofs"],
                 "seconds": r["seconds"],
             }

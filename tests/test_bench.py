@@ -74,3 +74,23 @@ def test_bench_scale_small():
 def test_bench_bad_arguments(argv, match, capsys):
     assert main(["bench", "--no-progress", *argv]) == 2
     assert match in capsys.readouterr().err
+
+
+def test_bench_kappa_cli_tiny(tmp_path, capsys):
+    out_json = tmp_path / "k.json"
+    out_png = tmp_path / "k.png"
+    argv = ["bench", "--kind", "kappa", "--orders", "1", "2", "--sizes", "500", "--repeats", "1"]
+    code = main([*argv, "--no-progress", "--json", str(out_json), "--plot", str(out_png)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "fdm-cg" in text and "iteration spread" in text
+    data = json.loads(out_json.read_text())
+    rows = [r for r in data["rows"] if r["kind"] == "kappa"]
+    assert {(r["order"], r["method"]) for r in rows} == {
+        (p, m) for p in (1, 2) for m in ("fdm-cg", "amg")
+    }
+    for r in rows:
+        assert r["residual"] <= 1e-8 and r["max_diff"] < 1e-6
+    names = {g["target"] for g in data["targets"]}
+    assert "2D Q2 variable κ: pyamg SA-CG / fdm-CG" in names
+    assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

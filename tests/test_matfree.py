@@ -1,11 +1,10 @@
 """The matrix-free operator against assembled and Kronecker operators; Krylov solvers."""
 
-import time
-
 import numpy as np
 import pytest
 
 import femkron as fk
+from femkron.bench import kappa_case
 from femkron.matfree import bicgstab, fcg, gmres, krylov_solve
 
 rng = np.random.default_rng(7)
@@ -98,85 +97,21 @@ def test_krylov_solve_reports_failure():
         krylov_solve(A, np.ones(50), "minres")
 
 
-# ---- benchmark (deselected by default: pytest -m benchmark -s) -----------------------------
-def bench_variable_kappa(cells=250, order=4, rtol=1e-8, quad=None, studies=(32, 64, 125), amg=True):
-    """2D variable-coefficient benchmark: matrix-free + fdm-preconditioned CG against pyamg
-    on the element-by-element matrix, same discrete operator and tolerance.
-
-    κ = 1 + 9 sin²(πx) cos²(πy) (contrast 10, not separable), f = 1, homogeneous Dirichlet on
-    the unit square.  Returns a dict of times (s), iterations and residuals; ``studies`` are
-    coarser cell counts whose fdm-CG iteration counts show mesh independence.
-    """
-    import pyamg
-
-    from femkron.assembly import assemble
-    from femkron.bc import BoundaryConditions
-    from femkron.matfree import MatrixFreeOperator, SeparablePreconditioner, fcg
-    from femkron.tensor import TensorSpace, load_vector
-
-    def kappa(x, y):
-        return 1.0 + 9.0 * np.sin(np.pi * x) ** 2 * np.cos(np.pi * y) ** 2
-
-    def run_matfree(n):
-        V = TensorSpace.box([(0.0, 1.0), (0.0, 1.0)], cells=n, order=order)
-        bcs = BoundaryConditions(V)
-        b = bcs.restrict(load_vector(V, 1.0))
-        t0 = time.perf_counter()
-        A = MatrixFreeOperator(V, kappa, bcs=bcs, quad=quad)
-        P = SeparablePreconditioner(A)
-        t1 = time.perf_counter()
-        x, it, hist = fcg(A.__matmul__, b, P.solve, rtol)
-        t2 = time.perf_counter()
-        return (
-            V,
-            bcs,
-            b,
-            A,
-            x,
-            dict(setup=t1 - t0, solve=t2 - t1, total=t2 - t0, iterations=it, contrast=P.contrast),
-        )
-
-    out = {"cells": cells, "order": order, "rtol": rtol}
-    V, bcs, b, A, x_mf, mf = run_matfree(cells)
-    out["ndofs"] = A.shape[0]
-    out["matfree"] = mf
-    out["matfree"]["iterations_by_cells"] = {
-        n: run_matfree(n)[-1]["iterations"] for n in studies
-    } | {cells: mf["iterations"]}
-    if amg:
-        t0 = time.perf_counter()
-        Acsr = assemble(V, kappa, bcs=bcs, quad=quad)
-        t1 = time.perf_counter()
-        ml = pyamg.smoothed_aggregation_solver(
-            Acsr, B=np.ones((Acsr.shape[0], 1)), symmetry="hermitian"
-        )
-        M = ml.aspreconditioner(cycle="V")
-        t2 = time.perf_counter()
-        x_amg, it, hist = fcg(Acsr.__matmul__, b, M.matvec, rtol)
-        t3 = time.perf_counter()
-        bn = np.linalg.norm(b)
-        out["amg"] = dict(
-            assembly=t1 - t0,
-            setup=t2 - t1,
-            solve=t3 - t2,
-            total=t3 - t1,
-            total_with_assembly=t3 - t0,
-            iterations=it,
-            nnz=Acsr.nnz,
-            residual=float(np.linalg.norm(b - Acsr @ x_amg) / bn),
-        )
-        out["matfree"]["residual"] = float(np.linalg.norm(b - Acsr @ x_mf) / bn)
-        out["solution_difference"] = float(np.abs(x_mf - x_amg).max() / np.abs(x_amg).max())
-        out["speedup"] = out["amg"]["total"] / mf["total"]
-        out["speedup_with_assembly"] = out["amg"]["total_with_assembly"] / mf["total"]
-    return out
+# ---- variable-coefficient benchmark (femkron.bench.kappa_case; `femkron bench --kind kappa`)
+def test_kappa_benchmark_smoke():
+    rows = {r["method"]: r for r in kappa_case(1, 600, studies=2)}
+    assert set(rows) == {"fdm-cg", "amg"}
+    for r in rows.values():
+        assert r["residual"] <= 1e-8 and r["max_diff"] < 1e-6 and r["seconds"] > 0
+    its = [i for _, i in rows["fdm-cg"]["iterations_by_cells"]]
+    assert len(its) == 3 and max(its) - min(its) <= 2
 
 
 @pytest.mark.benchmark
-@pytest.mark.parametrize("cells, order", [(998, 1), (500, 2), (333, 3), (250, 4)])
-def test_bench_variable_kappa(cells, order):
-    out = bench_variable_kappa(cells, order, studies=(cells // 8, cells // 4, cells // 2))
-    print(out)
-    its = list(out["matfree"]["iterations_by_cells"].values())
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_bench_variable_kappa(order):
+    rows = {r["method"]: r for r in kappa_case(order, 10**6, studies=3)}
+    print(rows)
+    its = [i for _, i in rows["fdm-cg"]["iterations_by_cells"]]
     assert max(its) - min(its) <= 2  # mesh-independent iteration counts
-    assert out["matfree"]["residual"] <= 1.01e-8 and out["amg"]["residual"] <= 1.01e-8
+    assert rows["fdm-cg"]["residual"] <= 1.01e-8 and rows["amg"]["residual"] <= 1.01e-8
