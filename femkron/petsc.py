@@ -14,7 +14,8 @@ same way, each rank integrating only over the cells of its slab of the first axi
 * :func:`poisson` — what ``fk.poisson(V, f, bc=bc, method="petsc", **options)`` runs: a
   :class:`DistributedSolution` on every rank, gathered by default for moderate sizes, the
   local block always available.
-* :func:`kron_rows` and :func:`row_partition` — the plain numpy/scipy kernels (no PETSc).
+* :func:`kron_rows` and :func:`row_partition` — the plain numpy/scipy kernels (no PETSc),
+  defined in ``femkron._petsc_rows`` with the slab right-hand side of :func:`poisson`.
 
 Run a script under ``mpiexec -n 4 python script.py``; see ``docs/distributed.md``.  petsc4py
 and mpi4py are imported only when a function here needs them.
