@@ -2,17 +2,22 @@ import os
 
 import matplotlib
 import pytest
-from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
-# Property-based and fuzz tests: a small example count by default (fast CI), a larger one with
-# HYPOTHESIS_PROFILE=thorough.  No deadline: timings on a shared 2-core machine vary.
-_COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("default", max_examples=25, derandomize=True, **_COMMON)
-settings.register_profile("thorough", max_examples=400, **_COMMON)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+try:  # hypothesis is a test extra; the MPI tests also run where it is not installed
+    from hypothesis import HealthCheck, settings
+except ImportError:  # pragma: no cover
+    settings = None
+
+if settings is not None:
+    # Property-based and fuzz tests: a small example count by default (fast CI), a larger one
+    # with HYPOTHESIS_PROFILE=thorough.  No deadline: timings on a shared machine vary.
+    _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.register_profile("default", max_examples=25, derandomize=True, **_COMMON)
+    settings.register_profile("thorough", max_examples=400, **_COMMON)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(autouse=True)
