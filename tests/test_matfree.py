@@ -115,3 +115,33 @@ def test_bench_variable_kappa(order):
     its = [i for _, i in rows["fdm-cg"]["iterations_by_cells"]]
     assert max(its) - min(its) <= 2  # mesh-independent iteration counts
     assert rows["fdm-cg"]["residual"] <= 1.01e-8 and rows["amg"]["residual"] <= 1.01e-8
+
+
+def test_separable_preconditioner_fit_choice():
+    from femkron.matfree import MatrixFreeOperator, SeparablePreconditioner
+
+    def kappa(x, y):
+        return 1.0 + 9.0 * np.sin(np.pi * x) ** 2 * np.cos(np.pi * y) ** 2
+
+    its = {}
+    for order, cells in [(1, 70), (1, 140), (2, 20)]:
+        V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=cells, order=order)
+        bcs = fk.BoundaryConditions(V)
+        A = MatrixFreeOperator(V, kappa, bcs=bcs)
+        b = bcs.restrict(fk.load_vector(V, 1.0))
+        P = SeparablePreconditioner(A)
+        assert P.fit == ("constant" if order == 1 else "separable")
+        assert set(P.fdm.transforms) <= ({"dst"} if order == 1 else {"dense", "dst"})
+        x, its[order, cells], _ = fcg(A.__matmul__, b, P.solve, 1e-10)
+        assert np.linalg.norm(A @ x - b) <= 1e-10 * np.linalg.norm(b)
+        Q = SeparablePreconditioner(A, fit="constant" if order == 2 else "separable")
+        y, _, _ = fcg(A.__matmul__, b, Q.solve, 1e-10)
+        np.testing.assert_allclose(y, x, rtol=0, atol=1e-8 * np.abs(x).max())
+    assert abs(its[1, 140] - its[1, 70]) <= 2 and its[1, 140] <= 15  # independent of h
+    V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=8, order=1)
+    graded = fk.TensorSpace([fk.Space1D(fk.Mesh1D.graded(0, 1, 8, ratio=1.2), 1)] * 2)
+    assert SeparablePreconditioner(MatrixFreeOperator(graded, kappa, bcs={})).fit == "separable"
+    neumann = MatrixFreeOperator(V, kappa, bcs={"left": fk.Neumann(0.0)})
+    assert SeparablePreconditioner(neumann).fit == "separable"
+    with pytest.raises(fk.FemkronValueError, match="fit"):
+        SeparablePreconditioner(MatrixFreeOperator(V, kappa, bcs={}), fit="linear")
