@@ -130,7 +130,10 @@ def _cg(apply_A, b, precond, rtol, maxiter, x0, project, flexible):
             )
         alpha = rz / pAp
         x += alpha * p
-        r_old, r = r, r - alpha * Ap
+        if flexible:
+            r_old, r = r, r - alpha * Ap
+        else:
+            r -= alpha * Ap
         history.append(np.linalg.norm(r) / bnorm)
         if history[-1] <= rtol:
             return x, it, history
