@@ -349,7 +349,9 @@ def kappa_case(order, dofs, repeats=1, rtol=1e-8, studies=3, methods=KAPPA_METHO
     they do not grow with the mesh size.
 
     Returns rows like :func:`solve_case` (``kind="kappa"``) with ``setup``, ``solve`` (s)
-    and, for ``fdm-cg``, ``iterations_by_cells`` (``[cells, iterations]`` pairs).
+    and, for ``fdm-cg``, ``iterations_by_cells`` (``[cells, iterations]`` pairs) and
+    ``apply`` (one matrix-free product, s); for ``amg``, ``assembly``, ``nnz`` and ``spmv``
+    (one product with the assembled matrix, s).
 
     Examples
     --------
@@ -422,10 +424,11 @@ def kappa_case(order, dofs, repeats=1, rtol=1e-8, studies=3, methods=KAPPA_METHO
         by_cells = [[n, int(fdm_cg(*system(n))["iterations"])] for n in coarse]
         by_cells.append([cells, int(runs[0]["iterations"])])
         its = ", ".join(f"{n} cells: {i}" for n, i in by_cells)
+        apply_s = _median_time(lambda: A_check @ b, 5)[0]
         record(
             "fdm-cg",
             runs,
-            {"iterations_by_cells": by_cells},
+            {"iterations_by_cells": by_cells, "apply": apply_s},
             f"matrix-free, fdm of a separable fit; iterations {its}",
         )
     if "amg" in methods:
@@ -448,10 +451,11 @@ def kappa_case(order, dofs, repeats=1, rtol=1e-8, studies=3, methods=KAPPA_METHO
             return dict(setup=t1 - t0, solve=time.perf_counter() - t1, x=x, iterations=its)
 
         runs = [run_amg() for _ in range(repeats)]
+        spmv_s = _median_time(lambda: C @ b, 5)[0]
         record(
             "amg",
             runs,
-            {"assembly": assembly, "nnz": int(C.nnz)},
+            {"assembly": assembly, "nnz": int(C.nnz), "spmv": spmv_s},
             f"pyamg SA on the element-by-element matrix (assembly {assembly:.2g} s, not counted)",
         )
     return rows
