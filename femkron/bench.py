@@ -384,7 +384,8 @@ def kappa_case(order, dofs, repeats=1, rtol=1e-8, studies=3, methods=KAPPA_METHO
         t1 = time.perf_counter()
         x, its, _ = fcg(A.__matmul__, b, P.solve, rtol)
         t2 = time.perf_counter()
-        return dict(setup=t1 - t0, solve=t2 - t1, x=x, iterations=its, A=A)
+        kind = f"{P.fit} fit, {'/'.join(P.fdm.transforms)}"
+        return dict(setup=t1 - t0, solve=t2 - t1, x=x, iterations=its, A=A, kind=kind)
 
     V, bcs, b = system(cells)
     N = b.size
@@ -429,7 +430,7 @@ def kappa_case(order, dofs, repeats=1, rtol=1e-8, studies=3, methods=KAPPA_METHO
             "fdm-cg",
             runs,
             {"iterations_by_cells": by_cells, "apply": apply_s},
-            f"matrix-free, fdm of a separable fit; iterations {its}",
+            f"matrix-free, fdm ({runs[0]['kind']}); iterations {its}",
         )
     if "amg" in methods:
         import pyamg
