@@ -14,30 +14,14 @@
 
 # %%
 
-import os
-import pathlib
-import sys
-import tempfile
 
-import matplotlib.pyplot as plt
-import numpy as np
-
-import femkron as fk
-
-
-def output_folder():
-    arg = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None
-    default = os.path.join(tempfile.gettempdir(), "femkron-examples")
-    folder = pathlib.Path(arg or os.environ.get("FEMKRON_EXAMPLE_OUT", default))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-OUT = output_folder()
-SMALL = os.environ.get("FEMKRON_EXAMPLE_SMALL") == "1"
 import time
 
+import numpy as np
 import scipy.sparse as sp
+from example_setup import SMALL, save_figure
+
+import femkron as fk
 
 SIZES = [8, 16, 32] if SMALL else [16, 32, 64, 128, 256]
 
@@ -84,6 +68,4 @@ for n in SIZES:
 # %%
 ax = fk.plot.plot_benchmark(rows, title="2D Q2 stiffness: build and apply (best of 3)")
 ax.figure.set_size_inches(7.5, 5)
-ax.figure.savefig(OUT / "assembly_benchmark.png", dpi=110)
-plt.close(ax.figure)
-print("figure:", OUT / "assembly_benchmark.png")
+save_figure(ax.figure, "assembly_benchmark")

@@ -9,35 +9,12 @@
 
 # %%
 
-import os
-import pathlib
-import sys
-import tempfile
 
 import matplotlib.pyplot as plt
 import numpy as np
+from example_setup import MESHES, SMALL, save_figure
 
 import femkron as fk
-
-
-def output_folder():
-    arg = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None
-    default = os.path.join(tempfile.gettempdir(), "femkron-examples")
-    folder = pathlib.Path(arg or os.environ.get("FEMKRON_EXAMPLE_OUT", default))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-OUT = output_folder()
-SMALL = os.environ.get("FEMKRON_EXAMPLE_SMALL") == "1"
-
-
-def meshes_folder():
-    here = (
-        pathlib.Path(__file__).resolve().parent if "__file__" in globals() else pathlib.Path.cwd()
-    )
-    return here.parent / "meshes"
-
 
 DELTA = 0.02
 LEVELS = 2 if SMALL else 4
@@ -51,7 +28,7 @@ def source(x, y):  # -Δu
     return np.pi**2 * exact(x, y) + np.sin(np.pi * x) * np.exp(-y / DELTA) / DELTA**2
 
 
-graded = fk.load_mesh(meshes_folder() / "boundary_layer.toml")
+graded = fk.load_mesh(MESHES / "boundary_layer.toml")
 print(graded.description)
 rows = []
 for level in range(LEVELS):
@@ -83,6 +60,4 @@ axes[2].set_title("same cell counts, different grading", fontsize=12)
 axes[2].grid(True, which="both", alpha=0.3)
 axes[2].legend()
 axes[2].xaxis.set_minor_formatter(plt.NullFormatter())  # no crowded minor labels
-fig.savefig(OUT / "boundary_layer.png", dpi=110)
-plt.close(fig)
-print("figure:", OUT / "boundary_layer.png")
+save_figure(fig, "boundary_layer")

@@ -8,27 +8,11 @@
 
 # %%
 
-import os
-import pathlib
-import sys
-import tempfile
 
-import matplotlib.pyplot as plt
 import numpy as np
+from example_setup import SMALL, save_figure
 
 import femkron as fk
-
-
-def output_folder():
-    arg = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None
-    default = os.path.join(tempfile.gettempdir(), "femkron-examples")
-    folder = pathlib.Path(arg or os.environ.get("FEMKRON_EXAMPLE_OUT", default))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-OUT = output_folder()
-SMALL = os.environ.get("FEMKRON_EXAMPLE_SMALL") == "1"
 
 A, B = 1.0, 1.5  # the drum [0, A] × [0, B]
 V = fk.TensorSpace.box([(0, A), (0, B)], cells=8 if SMALL else 16, order=3)
@@ -54,6 +38,4 @@ for p in (1, 2, 3):
 # %%
 axes = fk.plot.plot_modes(V, w, v, exact=exact, ncols=3)
 axes[0].figure.suptitle(f"modes of the drum [0, {A:g}] × [0, {B:g}] (Q3)", fontsize=13)
-axes[0].figure.savefig(OUT / "drum_modes.png", dpi=110)
-plt.close(axes[0].figure)
-print("figure:", OUT / "drum_modes.png")
+save_figure(axes[0].figure, "drum_modes")

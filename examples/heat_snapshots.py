@@ -11,28 +11,12 @@
 
 # %%
 
-import os
-import pathlib
-import sys
-import tempfile
 
-import matplotlib.pyplot as plt
 import numpy as np
+import scipy.linalg as sla
+from example_setup import SMALL, save_figure
 
 import femkron as fk
-
-
-def output_folder():
-    arg = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None
-    default = os.path.join(tempfile.gettempdir(), "femkron-examples")
-    folder = pathlib.Path(arg or os.environ.get("FEMKRON_EXAMPLE_OUT", default))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-OUT = output_folder()
-SMALL = os.environ.get("FEMKRON_EXAMPLE_SMALL") == "1"
-import scipy.linalg as sla
 
 CELLS = 12 if SMALL else 32
 V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=CELLS, order=2)
@@ -72,6 +56,4 @@ print(f"  θ = 1/2, dt = 10 × limit: max |u| = {np.abs(cn.values[-1]).max():.3g
 # %%
 axes = fk.plot.plot_heat(ht, label="temperature u")
 axes[0].figure.suptitle("u_t = Δu, Crank–Nicolson, Q2", fontsize=13)
-axes[0].figure.savefig(OUT / "heat_snapshots.png", dpi=110)
-plt.close(axes[0].figure)
-print("figure:", OUT / "heat_snapshots.png")
+save_figure(axes[0].figure, "heat_snapshots")

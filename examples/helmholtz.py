@@ -9,27 +9,12 @@
 
 # %%
 
-import os
-import pathlib
-import sys
-import tempfile
 
 import matplotlib.pyplot as plt
 import numpy as np
+from example_setup import SMALL, save_figure
 
 import femkron as fk
-
-
-def output_folder():
-    arg = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None
-    default = os.path.join(tempfile.gettempdir(), "femkron-examples")
-    folder = pathlib.Path(arg or os.environ.get("FEMKRON_EXAMPLE_OUT", default))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-OUT = output_folder()
-SMALL = os.environ.get("FEMKRON_EXAMPLE_SMALL") == "1"
 
 K_WAVE = 15.0  # k² = 225 lies between the Dirichlet eigenvalues 20π² and 25π²
 
@@ -77,6 +62,4 @@ axes[1].set_title(f"manufactured wave, k = {K_WAVE:g}", fontsize=12)
 axes[1].grid(True, which="both", alpha=0.3)
 axes[1].xaxis.set_minor_formatter(plt.NullFormatter())
 axes[1].legend()
-fig.savefig(OUT / "helmholtz.png", dpi=110)
-plt.close(fig)
-print("figure:", OUT / "helmholtz.png")
+save_figure(fig, "helmholtz")

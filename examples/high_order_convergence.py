@@ -7,27 +7,12 @@
 
 # %%
 
-import os
-import pathlib
-import sys
-import tempfile
 
 import matplotlib.pyplot as plt
 import numpy as np
+from example_setup import SMALL, save_figure
 
 import femkron as fk
-
-
-def output_folder():
-    arg = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None
-    default = os.path.join(tempfile.gettempdir(), "femkron-examples")
-    folder = pathlib.Path(arg or os.environ.get("FEMKRON_EXAMPLE_OUT", default))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-OUT = output_folder()
-SMALL = os.environ.get("FEMKRON_EXAMPLE_SMALL") == "1"
 
 ORDERS = [1, 2, 3, 4] if SMALL else [1, 2, 3, 4, 5]
 CELLS = [2, 4, 8, 16] if SMALL else [2, 4, 8, 16, 32]
@@ -82,6 +67,4 @@ for a, t in zip(axes, ("error vs cell size: slopes p + 1", "error vs dofs: high 
     a.set_title(t, fontsize=12)
     a.grid(True, which="both", alpha=0.3)
     a.legend()
-fig.savefig(OUT / "high_order_convergence.png", dpi=110)
-plt.close(fig)
-print("figure:", OUT / "high_order_convergence.png")
+save_figure(fig, "high_order_convergence")

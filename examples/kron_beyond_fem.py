@@ -14,29 +14,14 @@
 
 # %%
 import functools
-import os
-import pathlib
-import sys
-import tempfile
 
 import matplotlib.pyplot as plt
 import numpy as np
+import scipy.sparse as sp
+from example_setup import SMALL, save_figure
+from scipy import ndimage
 
 import femkron as fk
-
-
-def output_folder():
-    arg = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None
-    default = os.path.join(tempfile.gettempdir(), "femkron-examples")
-    folder = pathlib.Path(arg or os.environ.get("FEMKRON_EXAMPLE_OUT", default))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-OUT = output_folder()
-SMALL = os.environ.get("FEMKRON_EXAMPLE_SMALL") == "1"
-import scipy.sparse as sp
-from scipy import ndimage
 
 # %% [markdown]
 # ## 1. Separable Gaussian filter
@@ -137,6 +122,4 @@ axes[2].bar(["|00⟩", "|01⟩", "|10⟩", "|11⟩"], bell**2, color="C0")
 axes[2].set_ylim(0, 1)
 axes[2].set_ylabel("probability", fontsize=11)
 axes[2].set_title("CNOT (H ⊗ I) |00⟩", fontsize=12)
-fig.savefig(OUT / "kron_beyond_fem.png", dpi=110)
-plt.close(fig)
-print("figure:", OUT / "kron_beyond_fem.png")
+save_figure(fig, "kron_beyond_fem")

@@ -13,27 +13,13 @@
 #    same finite element load vector, on uniform and on graded meshes.
 
 # %%
-import os
-import pathlib
-import sys
-import tempfile
 
 import matplotlib.pyplot as plt
 import numpy as np
+from example_setup import SMALL, save_figure
 
 import femkron as fk
 
-
-def output_folder():
-    arg = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None
-    default = os.path.join(tempfile.gettempdir(), "femkron-examples")
-    folder = pathlib.Path(arg or os.environ.get("FEMKRON_EXAMPLE_OUT", default))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-OUT = output_folder()
-SMALL = os.environ.get("FEMKRON_EXAMPLE_SMALL") == "1"
 CELLS = [4, 8, 16, 32] if SMALL else [4, 8, 16, 32, 64, 128]
 
 # %% [markdown]
@@ -131,6 +117,4 @@ fk.plot.plot_convergence(
     ylabel="max nodal error",
     title="-Δu = f: FEM operator vs shortcut",
 )
-fig.savefig(OUT / "kron_laplacian_done_right.png", dpi=110)
-plt.close(fig)
-print("figure:", OUT / "kron_laplacian_done_right.png")
+save_figure(fig, "kron_laplacian_done_right")

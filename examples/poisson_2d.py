@@ -8,27 +8,12 @@
 
 # %%
 
-import os
-import pathlib
-import sys
-import tempfile
 
 import matplotlib.pyplot as plt
 import numpy as np
+from example_setup import SMALL, save_figure
 
 import femkron as fk
-
-
-def output_folder():
-    arg = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None
-    default = os.path.join(tempfile.gettempdir(), "femkron-examples")
-    folder = pathlib.Path(arg or os.environ.get("FEMKRON_EXAMPLE_OUT", default))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-OUT = output_folder()
-SMALL = os.environ.get("FEMKRON_EXAMPLE_SMALL") == "1"
 
 CELLS = (16, 8) if SMALL else (64, 32)
 
@@ -78,6 +63,4 @@ fk.plot.plot_mesh(
 )
 small = fk.TensorSpace.box([(0, 2), (0, 1)], cells=(4, 3), order=2)
 fk.plot.plot_spy(fk.stiffness(small), ax=axes[2])
-fig.savefig(OUT / "poisson_2d.png", dpi=110)
-plt.close(fig)
-print("figure:", OUT / "poisson_2d.png")
+save_figure(fig, "poisson_2d")

@@ -7,27 +7,11 @@
 
 # %%
 
-import os
-import pathlib
-import sys
-import tempfile
 
-import matplotlib.pyplot as plt
 import numpy as np
+from example_setup import SMALL, save_figure
 
 import femkron as fk
-
-
-def output_folder():
-    arg = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None
-    default = os.path.join(tempfile.gettempdir(), "femkron-examples")
-    folder = pathlib.Path(arg or os.environ.get("FEMKRON_EXAMPLE_OUT", default))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-OUT = output_folder()
-SMALL = os.environ.get("FEMKRON_EXAMPLE_SMALL") == "1"
 
 CELLS = 6 if SMALL else 16
 
@@ -48,6 +32,4 @@ for method in ("fdm", "amg"):
 
 # %%
 axes = sol.plot(label="u", slices=(0.5, 0.5, 0.25))
-axes[0].figure.savefig(OUT / "poisson_3d.png", dpi=110)
-plt.close(axes[0].figure)
-print("figure:", OUT / "poisson_3d.png")
+save_figure(axes[0].figure, "poisson_3d")

@@ -9,27 +9,12 @@
 
 # %%
 
-import os
-import pathlib
-import sys
-import tempfile
 
 import matplotlib.pyplot as plt
 import numpy as np
+from example_setup import SMALL, save_figure
 
 import femkron as fk
-
-
-def output_folder():
-    arg = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else None
-    default = os.path.join(tempfile.gettempdir(), "femkron-examples")
-    folder = pathlib.Path(arg or os.environ.get("FEMKRON_EXAMPLE_OUT", default))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-OUT = output_folder()
-SMALL = os.environ.get("FEMKRON_EXAMPLE_SMALL") == "1"
 
 S2 = np.sin
 
@@ -75,6 +60,4 @@ fk.plot.plot_function(
 )
 sol.plot(ax=axes[1], label="u")
 fk.plot.plot_convergence(hs, {"L2 error": errs}, ax=axes[2], title="Q2 with variable κ")
-fig.savefig(OUT / "variable_coefficient.png", dpi=110)
-plt.close(fig)
-print("figure:", OUT / "variable_coefficient.png")
+save_figure(fig, "variable_coefficient")

@@ -12,7 +12,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.py") if p.name != "example_setup.py")
+
+
+def _fresh_setup(monkeypatch):
+    # the scripts import their shared set-up from the examples folder, as `python x.py` does
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
+    monkeypatch.delitem(sys.modules, "example_setup", raising=False)
 
 
 def test_there_are_at_least_nine_percent_cell_examples():
@@ -29,6 +35,7 @@ def test_example_runs_small(path, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("FEMKRON_EXAMPLE_SMALL", "1")
     monkeypatch.setenv("FEMKRON_EXAMPLE_OUT", str(out))
     monkeypatch.setattr(sys, "argv", [str(path)])
+    _fresh_setup(monkeypatch)
     monkeypatch.chdir(tmp_path)
     before = set(ROOT.rglob("*.png"))
     try:
@@ -47,6 +54,7 @@ def test_output_folder_from_the_command_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("FEMKRON_EXAMPLE_SMALL", "1")
     monkeypatch.delenv("FEMKRON_EXAMPLE_OUT", raising=False)
     monkeypatch.setattr(sys, "argv", [str(path), str(tmp_path / "cli")])
+    _fresh_setup(monkeypatch)
     try:
         runpy.run_path(str(path), run_name="__main__")
     finally:
