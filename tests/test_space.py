@@ -3,31 +3,9 @@ numpy loops over cells (Lagrange basis by the product formula, Gauss points from
 
 import numpy as np
 import pytest
-from numpy.polynomial import legendre
+from reference_fem import lagrange, ref_nodes
 
 import femkron as fk
-
-
-def ref_nodes(p, family):
-    if family == "equispaced":
-        return np.linspace(-1.0, 1.0, p + 1)
-    inner = np.sort(legendre.legroots(legendre.legder(np.eye(p + 1)[p]))) if p > 1 else []
-    return np.concatenate([[-1.0], inner, [1.0]])
-
-
-def lagrange(nodes, x):
-    """Values and derivatives of the Lagrange basis through ``nodes`` at ``x``."""
-    n = nodes.size
-    vals, ders = np.ones((x.size, n)), np.zeros((x.size, n))
-    for j in range(n):
-        others = [m for m in range(n) if m != j]
-        denom = np.prod([nodes[j] - nodes[m] for m in others])
-        for m in others:
-            vals[:, j] *= x - nodes[m]
-            ders[:, j] += np.prod([x - nodes[k] for k in others if k != m], axis=0)
-        vals[:, j] /= denom
-        ders[:, j] /= denom
-    return vals, ders
 
 
 class BruteForce:
