@@ -248,7 +248,10 @@ class _DenseAxis:
             raise StructureError(f"axis {d}: the mass factor is not positive definite") from None
         C = sla.solve_triangular(L, Kd, lower=True, check_finite=False)
         C = sla.solve_triangular(L, C.T, lower=True, overwrite_b=True, check_finite=False)
-        lam, W = sla.eigh(C, overwrite_a=True, driver="evd", check_finite=False)
+        # (scipy < 1.11 sizes syevd's workspace wrongly for n = 1, where the default driver is
+        # as good)
+        driver = "evd" if C.shape[0] > 1 else None
+        lam, W = sla.eigh(C, overwrite_a=True, driver=driver, check_finite=False)
         S = sla.solve_triangular(L, W, lower=True, trans="T", overwrite_b=True, check_finite=False)
         S = dscale[:, None] * S
         self.lam = lam
