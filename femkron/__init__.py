@@ -11,24 +11,48 @@ Examples
 True
 """
 
-from . import plot
-from .assembly import assemble
-from .bc import BoundaryConditions, Condition, Dirichlet, Neumann, Periodic, Robin
-from .elements import Lagrange
+from . import _compat, plot  # noqa: F401 (_compat: the 0.1 import paths)
+from ._limits import memory_limit, set_memory_limit
+from ._version import __version__
 from .errors import (
     ConvergenceError,
     FemkronError,
     FemkronTypeError,
     FemkronValueError,
     ResourceError,
-    memory_limit,
-    set_memory_limit,
+    StructureError,
+)
+from .fem import (
+    Anisotropic,
+    BoundaryConditions,
+    Condition,
+    Dirichlet,
+    Lagrange,
+    MatrixFreeOperator,
+    Mesh1D,
+    Neumann,
+    Periodic,
+    Robin,
+    SeparableExpansion,
+    SeparablePreconditioner,
+    Space1D,
+    TensorMesh,
+    TensorSpace,
+    advection,
+    assemble,
+    convergence_rate,
+    error,
+    gauss_legendre,
+    gauss_lobatto,
+    load_vector,
+    mass,
+    norm,
+    separable_expansion,
+    stiffness,
 )
 from .io import load_mesh, save_mesh, write_vtk
-from .kron import KronOperator
-from .matfree import MatrixFreeOperator, SeparablePreconditioner
-from .mesh import Mesh1D, TensorMesh
-from .norms import convergence_rate, error, norm
+from .kron import FastDiagonalization, KronOperator
+from .linalg import SolveInfo, make_solver, solve
 from .problems import (
     HeatSolution,
     LinearSystem,
@@ -39,21 +63,6 @@ from .problems import (
     helmholtz,
     poisson,
 )
-from .quadrature import gauss_legendre, gauss_lobatto
-from .solvers import FastDiagonalization, SolveInfo, StructureError, solve
-from .space import Space1D
-from .tensor import (
-    Anisotropic,
-    SeparableExpansion,
-    TensorSpace,
-    advection,
-    load_vector,
-    mass,
-    separable_expansion,
-    stiffness,
-)
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Anisotropic",
@@ -96,6 +105,7 @@ __all__ = [
     "helmholtz",
     "load_mesh",
     "load_vector",
+    "make_solver",
     "mass",
     "memory_limit",
     "norm",

@@ -6,7 +6,8 @@ import numbers
 
 import numpy as np
 
-from .errors import FemkronError, FemkronTypeError, FemkronValueError, check_allocation
+from ._limits import check_allocation
+from .errors import FemkronError, FemkronTypeError, FemkronValueError
 
 
 def as_int(value, name, minimum=None, maximum=None):

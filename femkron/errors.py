@@ -1,4 +1,4 @@
-"""Exceptions, argument checks and resource guards shared by every module.
+"""The exception classes of femkron.
 
 All femkron errors derive from :class:`FemkronError`.  Bad arguments raise
 :class:`FemkronValueError` or :class:`FemkronTypeError`, which are also ``ValueError`` and
@@ -17,24 +17,32 @@ FemkronValueError
 
 from __future__ import annotations
 
-import os
-
-import numpy as np
-
 __all__ = [
     "FemkronError",
     "FemkronValueError",
     "FemkronTypeError",
     "ConvergenceError",
     "ResourceError",
-    "memory_limit",
-    "set_memory_limit",
-    "check_allocation",
+    "StructureError",
+    "MissingDependencyError",
 ]
 
 
 class FemkronError(Exception):
-    """Base class of every error femkron raises on purpose."""
+    """Base class of every error femkron raises on purpose.
+
+    Attributes
+    ----------
+    reason : str or None
+        A short code for the cause, for callers that branch on it (never the message text).
+    """
+
+    reason = None
+
+    def __init__(self, message="", reason=None):
+        super().__init__(message)
+        if reason is not None:
+            self.reason = reason
 
 
 class FemkronValueError(FemkronError, ValueError):
@@ -47,6 +55,8 @@ class FemkronTypeError(FemkronError, TypeError):
 
 class ResourceError(FemkronError, MemoryError):
     """A dense or sparse materialisation was refused because it would be too large."""
+
+    reason = "memory"
 
     def __init__(self, message, nbytes=None, limit=None):
         super().__init__(message)
@@ -67,6 +77,8 @@ class ConvergenceError(FemkronError):
         The last iterate, when the solver has one.
     """
 
+    reason = "not-converged"
+
     def __init__(self, message, iterations=None, residuals=None, x=None):
         super().__init__(message)
         self.iterations = iterations
@@ -74,82 +86,18 @@ class ConvergenceError(FemkronError):
         self.x = x
 
 
-_DEFAULT_LIMIT = 8 * 2**30
-_limit = None
+class StructureError(FemkronValueError):
+    """The operator does not have the structure fast diagonalization needs.
 
-
-def memory_limit():
-    """Bytes one materialisation (dense matrix, CSR, dense factorisation) may take.
-
-    The default is 8 GiB; the environment variable ``FEMKRON_MEMORY_LIMIT`` (bytes, read when
-    the limit is asked for) or :func:`set_memory_limit` changes it.
-
-    Examples
-    --------
-    >>> import femkron as fk
-    >>> fk.memory_limit() > 0
-    True
+    ``reason`` is ``"not-separable"`` (no per-axis pencils), ``"not-square"``,
+    ``"not-symmetric"``, ``"no-transform"`` (``transform="fft"`` refused) or
+    ``"lost-accuracy"`` (the 1D eigenproblems were too ill-conditioned).
     """
-    if _limit is not None:
-        return _limit
-    env = os.environ.get("FEMKRON_MEMORY_LIMIT")
-    if env:
-        try:
-            value = float(env)
-        except ValueError:
-            raise FemkronValueError(
-                f"FEMKRON_MEMORY_LIMIT must be a number of bytes, got {env!r}"
-            ) from None
-        if value > 0:
-            return int(value)
-    return _DEFAULT_LIMIT
+
+    reason = "not-separable"
 
 
-def set_memory_limit(nbytes):
-    """Set the byte limit of :func:`memory_limit`; ``None`` restores the default.
+class MissingDependencyError(FemkronError, ImportError):
+    """An optional dependency (meshio, petsc4py, ...) is not installed."""
 
-    Returns the previous setting: a number of bytes, or ``None`` when no limit had been set
-    (the default or ``FEMKRON_MEMORY_LIMIT`` applied), so ``set_memory_limit(old)`` restores
-    exactly what was there.
-
-    Examples
-    --------
-    >>> import femkron as fk
-    >>> old = fk.set_memory_limit(2**30)
-    >>> fk.memory_limit()
-    1073741824
-    >>> _ = fk.set_memory_limit(old)
-    """
-    global _limit
-    previous = _limit
-    if nbytes is None:
-        _limit = None
-        return previous
-    if isinstance(nbytes, bool) or not isinstance(nbytes, (int, float, np.integer, np.floating)):
-        raise FemkronTypeError(f"nbytes must be a positive number or None, got {nbytes!r}")
-    if not np.isfinite(nbytes) or nbytes <= 0:
-        raise FemkronValueError(f"nbytes must be a positive number or None, got {nbytes!r}")
-    _limit = int(nbytes)
-    return previous
-
-
-def format_bytes(nbytes):
-    """Human-readable byte count: ``format_bytes(3 * 2**30) == '3.0 GiB'``."""
-    value = float(nbytes)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.1f} {unit}" if unit != "B" else f"{int(value)} B"
-        value /= 1024
-    return f"{value:.1f} TiB"  # pragma: no cover
-
-
-def check_allocation(nbytes, what, alternative):
-    """Refuse to build ``what`` when it would need more than :func:`memory_limit` bytes."""
-    limit = memory_limit()
-    if nbytes > limit:
-        raise ResourceError(
-            f"{what} would need about {format_bytes(nbytes)}, more than the memory limit "
-            f"of {format_bytes(limit)} (femkron.set_memory_limit); {alternative}",
-            nbytes=nbytes,
-            limit=limit,
-        )
+    reason = "missing-dependency"

@@ -24,11 +24,11 @@ if settings is not None:
 def _isolated_memory_limit():
     """Each test leaves the memory limit as it found it (so that restoring a limit
     with ``set_memory_limit(old)`` in one test cannot pin it for the next)."""
-    import femkron.errors
+    import femkron._limits
 
-    previous = femkron.errors._limit
+    previous = femkron._limits._limit
     yield
-    femkron.errors._limit = previous
+    femkron._limits._limit = previous
 
 
 def pytest_collection_modifyitems(config, items):

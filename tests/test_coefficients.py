@@ -208,7 +208,7 @@ def test_scaling_and_single_precision_keep_the_accuracy():
     for scale in (False, True):
         for precision in ("double", "single"):
             P = fk.SeparablePreconditioner(A, scale=scale, precision=precision)
-            x, info = fk.matfree.krylov_solve(A, b, "cg", P.solve, rtol=1e-12)
+            x, info = fk.linalg.krylov_solve(A, b, "cg", P.solve, rtol=1e-12)
             assert np.linalg.norm(b - A @ x) <= 1.01e-12 * np.linalg.norm(b)
             its[scale, precision] = info.iterations
     # the diagonal scaling cuts the iterations at least in half; single precision costs

@@ -6,7 +6,7 @@ import pytest
 from numpy.polynomial import legendre
 
 import femkron as fk
-from femkron.elements import MAX_ORDER
+from femkron.fem.elements import MAX_ORDER
 
 # every order 1..12 for both families, and every order up to the maximum for GLL nodes
 CASES = [(p, "gll") for p in range(1, MAX_ORDER + 1)] + [(p, "equispaced") for p in range(1, 13)]

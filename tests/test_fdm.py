@@ -6,9 +6,8 @@ import pytest
 import scipy.sparse.linalg as spla
 
 import femkron as fk
-import femkron.fdm as fdm_module
-from femkron.fdm import FastDiagonalization, StructureError
-from femkron.kron import KronOperator
+import femkron.kron.diagonalize as fdm_module
+from femkron.kron import FastDiagonalization, KronOperator, StructureError
 
 
 def system(cells, order=1, bc=None, sigma=0.0, graded=False):

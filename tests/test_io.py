@@ -147,7 +147,7 @@ def test_save_mesh_bad_arguments_and_atomicity(tmp_path, monkeypatch):
         fk.save_mesh(fk.Mesh1D.uniform(0, 1, 2), tmp_path / "missing" / "a.toml")
     target = tmp_path / "keep.toml"
     target.write_text("old contents\n")
-    monkeypatch.setattr(fio, "mesh_text", lambda mesh, description=None: 12345)  # write fails
+    monkeypatch.setattr(fio.meshfile, "mesh_text", lambda mesh, description=None: 12345)  # write fails
     with pytest.raises(TypeError):
         fk.save_mesh(fk.Mesh1D.uniform(0, 1, 2), target)
     assert target.read_text() == "old contents\n"  # untouched

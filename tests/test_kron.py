@@ -186,7 +186,7 @@ def test_describe_and_bounds():
 
 def test_memory_guard_refuses_large_materialisation(monkeypatch):
     op = fk.KronOperator.kron(sp.identity(300, format="csr"), sp.identity(300, format="csr"))
-    monkeypatch.setattr("femkron.errors._limit", 4 * 10**6)
+    monkeypatch.setattr("femkron._limits._limit", 4 * 10**6)
     assert fk.memory_limit() == 4 * 10**6
     with pytest.raises(fk.ResourceError, match="dense 90000×90000 matrix") as info:
         op.toarray()

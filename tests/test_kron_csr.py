@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 import femkron as fk
-import femkron._kernels as kernels
+import femkron.kron._apply as kernels
 from femkron.kron import KronOperator
 
 
@@ -126,7 +126,7 @@ def test_random_sparse_patterns(seed):
 
 def test_large_row_blocks_use_chunks(monkeypatch):
     # shrink the chunk so the inner-row chunking and progression splitting are exercised
-    import femkron._csr as csr
+    import femkron.kron._csr as csr
 
     monkeypatch.setattr(csr, "_CHUNK_BYTES", 256)
     V = fk.TensorSpace.box([(0, 1)] * 3, cells=(3, 4, 5), order=(3, 2, 1))
@@ -134,7 +134,7 @@ def test_large_row_blocks_use_chunks(monkeypatch):
 
 
 def test_progressions_cover_rows_once():
-    from femkron._csr import _progressions
+    from femkron.kron._csr import _progressions
 
     rows = np.array([1, 2, 4, 5, 7, 8, 10, 13, 20])
     starts = rows * 3

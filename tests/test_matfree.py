@@ -5,7 +5,7 @@ import pytest
 
 import femkron as fk
 from femkron.bench import kappa_case
-from femkron.matfree import bicgstab, fcg, gmres, krylov_solve
+from femkron.linalg import bicgstab, fcg, gmres, krylov_solve
 
 rng = np.random.default_rng(7)
 
@@ -118,7 +118,7 @@ def test_bench_variable_kappa(order):
 
 
 def test_separable_preconditioner_fit_choice():
-    from femkron.matfree import MatrixFreeOperator, SeparablePreconditioner
+    from femkron.fem import MatrixFreeOperator, SeparablePreconditioner
 
     def kappa(x, y):
         return 1.0 + 9.0 * np.sin(np.pi * x) ** 2 * np.cos(np.pi * y) ** 2

@@ -19,8 +19,8 @@ import pytest
 import scipy.sparse as sp
 
 import femkron as fk
-from femkron import _petsc_rows
 from femkron import petsc as fkp
+from femkron.petsc import rows as _petsc_rows
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

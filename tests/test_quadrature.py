@@ -6,7 +6,7 @@ import pytest
 from numpy.polynomial import legendre
 
 import femkron as fk
-from femkron.quadrature import points_for_degree
+from femkron.fem.quadrature import points_for_degree
 
 
 def monomial_integral(k):

@@ -18,18 +18,18 @@ import scipy.sparse.linalg as spla
 
 import femkron as fk
 from femkron.cli import main
+from femkron.linalg.solve import backward_error, lu_nbytes
 from femkron.problems import LinearSystem
-from femkron.solvers import backward_error, lu_nbytes
 
 
 @pytest.fixture
 def memory_limit():
     """Set a temporary memory limit; restores the previous setting (default: None)."""
-    import femkron.errors
+    import femkron._limits
 
-    previous = femkron.errors._limit
+    previous = femkron._limits._limit
     yield fk.set_memory_limit
-    femkron.errors._limit = previous
+    femkron._limits._limit = previous
 
 
 def quadratic(*xs):
@@ -372,7 +372,7 @@ def test_failed_mesh_write_leaves_nothing(tmp_path, monkeypatch, existing):
     if existing:
         target.write_text("old contents")
     before = os.listdir(tmp_path)
-    import femkron.io as io
+    import femkron.io.meshfile as io
 
     def broken_text(*args, **kwargs):
         return "[[axis]]\nkind = " + "x" * 10 + object()  # TypeError mid-way

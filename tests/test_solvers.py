@@ -6,7 +6,8 @@ import pytest
 import scipy.linalg as sla
 
 import femkron as fk
-from femkron.solvers import StructureError, pcg
+from femkron.kron import StructureError
+from femkron.linalg import pcg
 
 METHODS = ("fdm", "direct", "cg", "amg")
 

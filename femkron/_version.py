@@ -1,0 +1,3 @@
+"""The version of femkron."""
+
+__version__ = "0.2.0.dev0"

@@ -1,0 +1,476 @@
+"""The subcommands of the ``femkron`` command; the parser and ``main`` are in :mod:`femkron.cli`.
+
+Each ``cmd_*`` takes the parsed arguments and returns the exit status.  A bad combination of
+arguments raises :class:`UsageError`, which ``main`` prints as one line (exit status 2).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+
+import numpy as np
+
+from .._version import __version__
+from .output import (
+    check_outputs,
+    describe_box,
+    describe_orders,
+    describe_space,
+    save_figure,
+    say,
+    write_json,
+)
+
+__all__ = [
+    "UsageError",
+    "cmd_bench",
+    "cmd_convergence",
+    "cmd_eig",
+    "cmd_info",
+    "cmd_solve",
+    "exact_eigenvalues",
+    "info_record",
+]
+
+
+class UsageError(Exception):
+    """A bad command line; the message is the whole line to print."""
+
+
+# ---- the manufactured problem ----------------------------------------------------------
+def manufactured(bounds, kappa=1.0, shift=0.0):
+    """``u = Π sin(π (x_d - a_d) / L_d)`` on the box: exact solution, source of
+    ``-κΔu + shift·u`` (shift = -k² for Helmholtz), gradient, and ``λ = Σ (π/L_d)²``."""
+    dim = len(bounds)
+    freq = [np.pi / (b - a) for a, b in bounds]
+    lam = float(sum(w * w for w in freq))
+
+    def partial(d):
+        """``∂u/∂x_d``; ``d = None``: ``u`` itself."""
+
+        def g(*xs):
+            out = 1.0
+            for e, ((a, _), w, x) in enumerate(zip(bounds, freq, xs)):
+                out = out * (w * np.cos(w * (x - a)) if e == d else np.sin(w * (x - a)))
+            return out
+
+        return g
+
+    exact = partial(None)
+
+    def source(*xs):
+        return (kappa * lam + shift) * exact(*xs)
+
+    return exact, source, tuple(partial(d) for d in range(dim)), lam
+
+
+def _cells(text, dim=None, name="--cells"):
+    """``"32"`` or ``"32,16"`` → a list of positive ints."""
+    try:
+        values = [int(t) for t in str(text).split(",") if t.strip()]
+    except ValueError:
+        raise UsageError(
+            f"femkron: error: {name} must be a positive integer or a comma-separated list "
+            f"of them, got {text!r}"
+        ) from None
+    if not values or any(v < 1 for v in values):
+        raise UsageError(f"femkron: error: {name} must hold positive integers, got {text!r}")
+    if dim is not None and len(values) not in (1, dim):
+        raise UsageError(
+            f"femkron: error: {name} must give one count or {dim} (one per axis), got {text!r}"
+        )
+    return values
+
+
+def _space(args, cells=None, refine=1):
+    """The space of the arguments: from ``--mesh`` (refined ``refine`` times) or the unit box."""
+    from ..fem.tensor import TensorSpace
+    from ..io import load_mesh
+
+    if args.mesh is not None:
+        mesh = load_mesh(args.mesh)
+        meshes = [m.refine(refine) if refine > 1 else m for m in mesh.meshes]
+        from ..fem.mesh import TensorMesh
+
+        return TensorSpace.from_mesh(TensorMesh(meshes), order=args.order, nodes=args.nodes)
+    dim = args.dim or 2
+    cells = cells if cells is not None else _cells(args.cells or "32", dim)
+    if len(cells) == 1:
+        cells = cells * dim
+    return TensorSpace.box([(0.0, 1.0)] * dim, cells=cells, order=args.order, nodes=args.nodes)
+
+
+def _check_args(args):
+    """The checks every command with a space makes before any work: mesh/box arguments,
+    order, output paths."""
+    if args.mesh is not None and (args.dim is not None or getattr(args, "cells", None)):
+        raise UsageError(
+            "femkron: error: --mesh sets the box and the cells; leave out --dim and --cells"
+        )
+    if args.mesh is None and args.dim is None:
+        args.dim = 2
+    if args.order < 1 or args.order > 24:
+        raise UsageError(f"femkron: error: --order must be 1 to 24, got {args.order}")
+    check_outputs(args)
+
+
+def _check_wavenumber(args, command):
+    if args.problem != "helmholtz" and args.wavenumber is not None:
+        raise UsageError(f"femkron: error: --wavenumber is an option of `{command} helmholtz`")
+
+
+def _solve_stationary(args, V, k):
+    """Solve the manufactured Poisson (``k = 0``) or Helmholtz (wavenumber ``k``) problem
+    on ``V``: ``(solution, seconds, exact, grad)``."""
+    from ..problems import helmholtz, poisson
+
+    exact, source, grad, _ = manufactured(V.bounds, args.kappa, -k * k)
+    t0 = time.perf_counter()
+    if args.problem == "helmholtz":
+        sol = helmholtz(V, source, wavenumber=k, kappa=args.kappa, method=args.method)
+    else:
+        sol = poisson(V, source, kappa=args.kappa, method=args.method)
+    return sol, time.perf_counter() - t0, exact, grad
+
+
+def _say_space(V):
+    say(f"  space   : {describe_space(V)}")
+    say(f"  dofs    : {V.ndofs} ({' × '.join(map(str, V.shape))})")
+
+
+def _solution_outputs(args, V, values, exact, record, figure):
+    """``--plot`` (``figure()`` draws it), ``--vtk`` and ``--json`` of ``femkron solve``."""
+    if args.plot:
+        save_figure(figure(), args.plot)
+    if args.vtk:
+        from ..io import write_vtk
+
+        write_vtk(args.vtk, V, {"u": values, "exact": V.interpolate(exact)})
+        say(f"  vtk     : {args.vtk}")
+    if args.json:
+        write_json(args.json, record)
+    return 0
+
+
+# ---- solve ------------------------------------------------------------------------------
+def cmd_solve(args):
+    """``femkron solve [poisson|helmholtz|heat]``."""
+    _check_args(args)
+    if args.problem != "heat" and (args.t_end is not None or args.dt is not None):
+        raise UsageError("femkron: error: --t-end and --dt are options of `solve heat`")
+    _check_wavenumber(args, "solve")
+    V = _space(args)
+    record = {
+        "femkron": __version__,
+        "problem": args.problem,
+        "dim": V.dim,
+        "bounds": [list(b) for b in V.bounds],
+        "cells": list(V.mesh.shape),
+        "order": list(V.orders),
+        "nodes": V.spaces[0].nodes,
+        "shape": list(V.shape),
+        "dofs": V.ndofs,
+        "kappa": args.kappa,
+    }
+    if args.problem == "heat":
+        return _solve_heat(args, V, record)
+    k = 0.0
+    if args.problem == "helmholtz":
+        k = 5.0 if args.wavenumber is None else args.wavenumber
+        record["wavenumber"] = k
+    sol, seconds, exact, grad = _solve_stationary(args, V, k)
+    if args.problem == "helmholtz":
+        what = f"Helmholtz -κΔu - k²u = f (k = {k:g})"
+    else:
+        what = "Poisson -κΔu = f"
+    l2 = sol.error(exact, "L2")
+    h1 = sol.error(exact, "H1", grad=grad)
+    say(
+        f"femkron {__version__}: {what} on {describe_box(V)}, u = Π sin(π x_i / L_i), "
+        "homogeneous Dirichlet"
+    )
+    _say_space(V)
+    say(
+        f"  method  : {sol.info.method}  ({sol.info.iterations} iterations, "
+        f"relative residual {sol.info.residual:.1e})"
+    )
+    say(f"  time    : {seconds:.3f} s (assembly + solve)")
+    say(f"  L2 error: {l2:.3e}")
+    say(f"  H1 error: {h1:.3e}  (seminorm)")
+    record.update(
+        method=sol.info.method,
+        iterations=sol.info.iterations,
+        residual=float(sol.info.residual),
+        seconds=seconds,
+        errors={"L2": l2, "H1": h1},
+    )
+    return _solution_outputs(args, V, sol.values, exact, record, sol.plot)
+
+
+def _solve_heat(args, V, record):
+    from ..problems import heat
+
+    kappa = args.kappa
+    t_end = 0.05 if args.t_end is None else args.t_end
+    dt = t_end / 50 if args.dt is None else args.dt
+    exact0, _, _, lam = manufactured(V.bounds)
+    t0 = time.perf_counter()
+    ht = heat(
+        V,
+        exact0,
+        t_end=t_end,
+        dt=dt,
+        theta=args.theta,
+        kappa=kappa,
+        method=args.method,
+        snapshots=6,
+        progress=False,
+    )
+    seconds = time.perf_counter() - t0
+    decay = float(np.exp(-kappa * lam * ht.t[-1]))
+    sol = ht.snapshot(len(ht.t) - 1)
+
+    def exact(*xs):
+        return decay * exact0(*xs)
+
+    l2 = sol.error(exact, "L2")
+    say(
+        f"femkron {__version__}: heat u_t = κΔu on {describe_box(V)}, u(0) = Π sin(π x_i / L_i), "
+        "homogeneous Dirichlet"
+    )
+    _say_space(V)
+    say(f"  steps   : {ht.steps} of dt = {t_end / max(ht.steps, 1):.3g}, θ = {args.theta:g}")
+    say(f"  method  : {ht.info.method}")
+    say(f"  time    : {seconds:.3f} s (assembly + {ht.steps} steps)")
+    say(f"  L2 error: {l2:.3e}  at t = {ht.t[-1]:g} (exact decay e^(-κλt) = {decay:.6f})")
+    record.update(
+        method=ht.info.method,
+        seconds=seconds,
+        steps=ht.steps,
+        t_end=float(ht.t[-1]),
+        theta=args.theta,
+        errors={"L2": l2},
+    )
+
+    def figure():
+        from ..plot import plot_heat
+
+        return plot_heat(ht)
+
+    return _solution_outputs(args, V, sol.values, exact, record, figure)
+
+
+# ---- convergence ------------------------------------------------------------------------
+def cmd_convergence(args):
+    """``femkron convergence [poisson|helmholtz]``."""
+    from ..fem.norms import convergence_rate
+
+    _check_args(args)
+    if args.mesh is not None:
+        if args.levels < 2:
+            raise UsageError(f"femkron: error: --levels must be >= 2, got {args.levels}")
+        spaces = [_space(args, refine=2**i) for i in range(args.levels)]
+    else:
+        counts = _cells(args.cells or "4,8,16,32", name="--cells")
+        if len(counts) < 2:
+            raise UsageError("femkron: error: --cells needs at least two counts, e.g. 4,8,16")
+        spaces = [_space(args, cells=[n]) for n in counts]
+    _check_wavenumber(args, "convergence")
+    k = 0.0
+    if args.problem == "helmholtz":
+        k = 5.0 if args.wavenumber is None else args.wavenumber
+    rows = []
+    V0 = spaces[0]
+    say(
+        f"femkron {__version__}: convergence of {args.problem} on {describe_box(V0)}, "
+        f"{describe_orders(V0)}"
+    )
+    say(
+        f"{'cells':>12} {'h':>10} {'dofs':>9} {'L2 error':>10} {'rate':>5} "
+        f"{'H1 error':>10} {'rate':>5} {'time [s]':>9}"
+    )
+    for i, V in enumerate(spaces):
+        sol, seconds, exact, grad = _solve_stationary(args, V, k)
+        h = max(float(m.h.max()) for m in V.mesh.meshes)
+        row = {
+            "cells": list(V.mesh.shape),
+            "h": h,
+            "dofs": V.ndofs,
+            "L2": sol.error(exact, "L2"),
+            "H1": sol.error(exact, "H1", grad=grad),
+            "seconds": seconds,
+        }
+        rates = ["", ""]
+        if i:
+            prev = rows[-1]
+            for j, key in enumerate(("L2", "H1")):
+                r = np.log(prev[key] / row[key]) / np.log(prev["h"] / h)
+                row[f"rate_{key}"] = float(r)
+                rates[j] = f"{r:.2f}"
+        rows.append(row)
+        cells = "×".join(map(str, V.mesh.shape))
+        say(
+            f"{cells:>12} {h:>10.4g} {V.ndofs:>9d} {row['L2']:>10.3e} {rates[0]:>5} "
+            f"{row['H1']:>10.3e} {rates[1]:>5} {seconds:>9.3f}"
+        )
+    hs = [r["h"] for r in rows]
+    fit = {key: convergence_rate(hs, [r[key] for r in rows]) for key in ("L2", "H1")}
+    p = min(V0.orders)
+    say(f"  fitted rates: L2 {fit['L2']:.2f} (expected {p + 1}), H1 {fit['H1']:.2f} (expected {p})")
+    if args.plot:
+        from ..plot import plot_convergence
+
+        ax = plot_convergence(
+            hs,
+            {"L2": [r["L2"] for r in rows], "H1 seminorm": [r["H1"] for r in rows]},
+            title=f"{args.problem}, Q{p}: error vs cell size",
+        )
+        save_figure(ax, args.plot)
+    if args.json:
+        write_json(
+            args.json,
+            {
+                "femkron": __version__,
+                "problem": args.problem,
+                "order": list(V0.orders),
+                "rows": rows,
+                "fitted_rates": fit,
+            },
+        )
+    return 0
+
+
+# ---- eigenvalues ------------------------------------------------------------------------
+def exact_eigenvalues(bounds, k):
+    """The ``k`` smallest Dirichlet eigenvalues ``Σ (π m_d / L_d)²`` of ``-Δ`` on a box.
+
+    Examples
+    --------
+    >>> [round(float(v) / np.pi**2, 6) for v in exact_eigenvalues([(0, 1), (0, 1)], 4)]
+    [2.0, 5.0, 5.0, 8.0]
+    """
+    values = np.zeros(1)
+    for a, b in bounds:
+        one = (np.pi * np.arange(1, k + 1) / (b - a)) ** 2
+        values = np.sort(np.add.outer(values, one).ravel())[:k]
+    return values
+
+
+def cmd_eig(args):
+    """``femkron eig``."""
+    from ..problems import eigen
+
+    _check_args(args)
+    if args.k < 1:
+        raise UsageError(f"femkron: error: -k must be >= 1, got {args.k}")
+    V = _space(args, cells=_cells(args.cells or "16", args.dim) if args.mesh is None else None)
+    t0 = time.perf_counter()
+    w, v = eigen(V, k=args.k)
+    seconds = time.perf_counter() - t0
+    ex = exact_eigenvalues(V.bounds, args.k)
+    say(
+        f"femkron {__version__}: eigenvalues of -Δ on the box {describe_box(V)} (Dirichlet), "
+        f"{describe_space(V).replace(' nodes', '')}"
+    )
+    say(f"{'k':>5} {'computed':>12} {'exact':>12} {'rel. error':>12}")
+    rel = np.abs(w - ex) / ex
+    for i in range(args.k):
+        say(f"{i + 1:>5} {w[i]:>12.6e} {ex[i]:>12.6e} {rel[i]:>12.2e}")
+    if args.plot:
+        from ..plot import plot_modes
+
+        save_figure(plot_modes(V, w, v, exact=ex), args.plot)
+    if args.json:
+        write_json(
+            args.json,
+            {
+                "femkron": __version__,
+                "dofs": V.ndofs,
+                "seconds": seconds,
+                "computed": w.tolist(),
+                "exact": ex.tolist(),
+                "relative_error": rel.tolist(),
+            },
+        )
+    return 0
+
+
+# ---- info -------------------------------------------------------------------------------
+def _version(module):
+    try:
+        mod = __import__(module)
+    except ImportError:
+        return None
+    return getattr(mod, "__version__", "unknown")
+
+
+def _blas():
+    try:
+        config = np.show_config(mode="dicts")
+        blas = config["Build Dependencies"]["blas"]
+        return f"{blas.get('name', 'unknown')} {blas.get('version', '')}".strip()
+    except (TypeError, KeyError, AttributeError):  # numpy < 1.25 has no mode="dicts"
+        return "unknown (numpy.show_config() prints the build configuration)"
+
+
+def _threads():
+    try:
+        from threadpoolctl import threadpool_info
+
+        info = threadpool_info()
+        if info:
+            return ", ".join(f"{i.get('internal_api')}: {i.get('num_threads')}" for i in info)
+    except ImportError:
+        pass
+    env = [
+        f"{k}={os.environ[k]}"
+        for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+        if k in os.environ
+    ]
+    return ", ".join(env) if env else "BLAS default (no *_NUM_THREADS set)"
+
+
+def info_record():
+    """Versions of femkron, Python and the dependencies, BLAS, threads and cores."""
+    deps = {}
+    for name in ("numpy", "scipy", "pyamg", "matplotlib", "tqdm", "meshio"):
+        deps[name] = _version(name)
+    return {
+        "femkron": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "dependencies": deps,
+        "blas": _blas(),
+        "threads": _threads(),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def cmd_info(args):
+    """``femkron info``."""
+    rec = info_record()
+    if args.json == "-":
+        write_json("-", rec)
+        return 0
+    check_outputs(args)
+    say(f"femkron    {rec['femkron']}")
+    say(f"python     {rec['python']} ({rec['platform']})")
+    for name, version in rec["dependencies"].items():
+        note = version if version else "not installed (optional: pip install femkron[io])"
+        say(f"{name:<10} {note}")
+    say(f"blas       {rec['blas']}")
+    say(f"threads    {rec['threads']}")
+    say(f"cpu cores  {rec['cpu_count']}")
+    if args.json:
+        write_json(args.json, rec)
+    return 0
+
+
+# ---- bench ------------------------------------------------------------------------------
+def cmd_bench(args):
+    """``femkron bench``: :func:`femkron.bench.run`."""
+    from ..bench import run
+
+    return run(args)

@@ -1,0 +1,27 @@
+"""Whole problems: data and boundary conditions in, a :class:`Solution` out.
+
+:class:`LinearSystem` builds the constrained system of a stationary problem; the problems
+(:func:`poisson`, :func:`helmholtz` in :mod:`~femkron.problems.stationary`,
+:func:`advection_diffusion`, :func:`eigen`, :func:`heat`) ask
+:func:`femkron.linalg.make_solver` for their solver and return a :class:`Solution` or
+:class:`HeatSolution`.
+"""
+
+from .advection import advection_diffusion
+from .eigen import eigen
+from .linear_system import COEFFICIENTS, LinearSystem
+from .solution import HeatSolution, Solution
+from .stationary import helmholtz, poisson
+from .timestepping import heat
+
+__all__ = [
+    "COEFFICIENTS",
+    "HeatSolution",
+    "LinearSystem",
+    "Solution",
+    "advection_diffusion",
+    "eigen",
+    "heat",
+    "helmholtz",
+    "poisson",
+]
