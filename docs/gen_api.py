@@ -13,34 +13,42 @@ import femkron as fk
 
 GROUPS = [
     (
-        "Meshes, elements and spaces",
-        ("femkron.mesh", "femkron.elements", "femkron.space", "femkron.quadrature"),
+        "kron: Kronecker algebra",
+        ("femkron.kron.operator", "femkron.kron.structure", "femkron.kron.diagonalize"),
     ),
     (
-        "Operators",
+        "fem: meshes, elements, spaces and operators",
         (
-            "femkron.tensor",
-            "femkron.coefficients",
-            "femkron.kron",
-            "femkron.assembly",
-            "femkron.matfree",
+            "femkron.fem.mesh",
+            "femkron.fem.elements",
+            "femkron.fem.space",
+            "femkron.fem.quadrature",
+            "femkron.fem.tensor",
+            "femkron.fem.coefficients",
+            "femkron.fem.assembly",
+            "femkron.fem.matfree",
+            "femkron.fem.separable_fit",
+            "femkron.fem.bc",
+            "femkron.fem.norms",
         ),
     ),
-    ("Boundary conditions", ("femkron.bc",)),
     (
-        "Problems and solvers",
+        "linalg: solvers",
+        ("femkron.linalg.solve", "femkron.linalg.info", "femkron.linalg.krylov"),
+    ),
+    (
+        "problems",
         (
-            "femkron.problems",
-            "femkron.linear_system",
-            "femkron.timestepping",
-            "femkron.solution",
-            "femkron.solvers",
-            "femkron.krylov",
-            "femkron.fdm",
+            "femkron.problems.stationary",
+            "femkron.problems.advection",
+            "femkron.problems.eigen",
+            "femkron.problems.timestepping",
+            "femkron.problems.linear_system",
+            "femkron.problems.solution",
         ),
     ),
-    ("Errors and norms", ("femkron.norms", "femkron.errors")),
-    ("Files and figures", ("femkron.io", "femkron.plot")),
+    ("Errors and limits", ("femkron.errors", "femkron._limits")),
+    ("io and plot", ("femkron.io", "femkron.plot")),
 ]
 
 

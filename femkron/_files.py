@@ -71,7 +71,8 @@ def atomic_path(path, name="path"):
 
 def _finish(tmp, path):
     """Give the temporary file the permissions the target would get (mkstemp makes it
-    owner-only) and flush it to disk before the rename."""
+    owner-only) and flush it to disk before the rename.
+    """
     try:
         mode = os.stat(path).st_mode & 0o7777
     except OSError:

@@ -13,6 +13,7 @@ import numpy as np
 
 import femkron as fk
 from femkron import petsc as fkp
+from femkron.petsc import convert
 
 
 def problems():
@@ -63,11 +64,11 @@ def main():
             calls.append((start, stop))
             return original(op, start, stop)
 
-        fkp.kron_rows = spy
+        convert.kron_rows = spy  # the name to_petsc looks up
         try:
             mat = fkp.to_petsc(A)
         finally:
-            fkp.kron_rows = original
+            convert.kron_rows = original
         lo, hi = mat.getOwnershipRange()
         share = -(-A.out_shape[0] // size) * A.out_shape[1]
         report["rows"] = [lo, hi]

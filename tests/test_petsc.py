@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 import femkron as fk
 from femkron import petsc as fkp
+from femkron.petsc import convert as _petsc_convert
 from femkron.petsc import rows as _petsc_rows
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -140,15 +141,15 @@ def test_petsc_options_need_method_petsc():
 
 # ---- PETSc, in-process on every rank ---------------------------------------------------------
 @pytest.fixture(scope="module")
-def PETSc():
-    PETSc = pytest.importorskip("petsc4py.PETSc")
+def petsc():
+    petsc = pytest.importorskip("petsc4py.PETSc")
     pytest.importorskip("mpi4py")
-    return PETSc
+    return petsc
 
 
 @pytest.fixture(scope="module")
-def comm(PETSc):
-    return PETSc.COMM_WORLD.tompi4py()
+def comm(petsc):
+    return petsc.COMM_WORLD.tompi4py()
 
 
 def _operators():
@@ -163,12 +164,12 @@ def _operators():
 
 
 @pytest.mark.parametrize("which", [0, 1])
-def test_to_petsc_rows_equal_serial_rows(PETSc, comm, which):
+def test_to_petsc_rows_equal_serial_rows(petsc, comm, which):
     A = _operators()[which]
     mat = fkp.to_petsc(A)
     lo, hi = mat.getOwnershipRange()
     indptr, indices, data = mat.getValuesCSR()
-    info = mat.getInfo(PETSc.Mat.InfoType.LOCAL)
+    info = mat.getInfo(petsc.Mat.InfoType.LOCAL)
     total = comm.allreduce(int(info["nz_used"]))
     mat.destroy()
     local = sp.csr_matrix((data, indices, indptr), shape=(hi - lo, A.shape[1]))
@@ -181,15 +182,15 @@ def test_to_petsc_rows_equal_serial_rows(PETSc, comm, which):
     assert total == fkp.kron_rows(A, 0, A.shape[0]).nnz
 
 
-def test_each_rank_allocates_only_its_share(PETSc, comm, monkeypatch):
+def test_each_rank_allocates_only_its_share(petsc, comm, monkeypatch):
     V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=(128, 64), order=2)
     A = fk.BoundaryConditions(V).constrain(fk.stiffness(V))
     # small temporaries, so the bound is tight
     monkeypatch.setattr(_petsc_rows, "CHUNK_ENTRIES", 2**12)
     calls = []
     original = fkp.kron_rows
-    monkeypatch.setattr(
-        fkp, "kron_rows", lambda op, a, b: calls.append((a, b)) or original(op, a, b)
+    monkeypatch.setattr(  # the name to_petsc looks up
+        _petsc_convert, "kron_rows", lambda op, a, b: calls.append((a, b)) or original(op, a, b)
     )
     tracemalloc.start()
     mat = fkp.to_petsc(A)
@@ -225,7 +226,7 @@ def _poisson_cases():
 
 
 @pytest.mark.parametrize("case", [0, 1, 2, 3])
-def test_poisson_petsc_equals_serial(PETSc, comm, case):
+def test_poisson_petsc_equals_serial(petsc, comm, case):
     V, f, kw = _poisson_cases()[case]
     serial = fk.poisson(V, f, method="direct", **kw)
     sol = fk.poisson(V, f, method="petsc", rtol=1e-13, ksp_type="cg", pc_type="gamg", **kw)
@@ -243,14 +244,14 @@ def test_poisson_petsc_equals_serial(PETSc, comm, case):
     assert all(a[1] == b[0] for a, b in zip(slices, slices[1:]))
 
 
-def test_poisson_petsc_direct_and_boomeramg(PETSc, comm):
+def test_poisson_petsc_direct_and_boomeramg(petsc, comm):
     V, f, kw = _poisson_cases()[0]
     serial = fk.poisson(V, f, method="direct", **kw)
     scale = np.abs(serial.values).max()
     runs = []
-    if PETSc.Sys.hasExternalPackage("hypre"):
+    if petsc.Sys.hasExternalPackage("hypre"):
         runs.append(dict(pc_type="hypre", pc_hypre_type="boomeramg"))
-    if PETSc.Sys.hasExternalPackage("mumps"):
+    if petsc.Sys.hasExternalPackage("mumps"):
         runs.append(dict(ksp_type="preonly", pc_type="lu", pc_factor_mat_solver_type="mumps"))
     if not runs:
         pytest.skip("this PETSc has neither hypre nor mumps")
@@ -259,7 +260,7 @@ def test_poisson_petsc_direct_and_boomeramg(PETSc, comm):
         assert np.abs(sol.values - serial.values).max() <= 1e-10 * scale, options
 
 
-def test_poisson_petsc_local_only(PETSc, comm):
+def test_poisson_petsc_local_only(petsc, comm):
     V, f, kw = _poisson_cases()[0]
     serial = fk.poisson(V, f, method="direct", **kw)
     sol = fk.poisson(V, f, method="petsc", rtol=1e-13, gather=False, **kw)
@@ -270,7 +271,7 @@ def test_poisson_petsc_local_only(PETSc, comm):
         sol.error(lambda x, y: x)
 
 
-def test_solve_method_petsc(PETSc, comm):
+def test_solve_method_petsc(petsc, comm):
     A = _operators()[0]
     b = np.linspace(-1, 2, A.shape[0])
     x, info = fk.solve(A, b, method="petsc", rtol=1e-13)
@@ -279,9 +280,9 @@ def test_solve_method_petsc(PETSc, comm):
     assert info.method == "petsc" and info.residual <= 1e-12
 
 
-def test_options_database_and_prefix(PETSc, comm):
+def test_options_database_and_prefix(petsc, comm):
     V, f, kw = _poisson_cases()[1]
-    db = PETSc.Options()
+    db = petsc.Options()
     db.setValue("fkt_ksp_type", "gmres")  # the database wins over the caller's ksp_type
     try:
         sol = fk.poisson(V, f, method="petsc", options_prefix="fkt_", ksp_type="cg", **kw)
@@ -291,7 +292,7 @@ def test_options_database_and_prefix(PETSc, comm):
     assert not db.hasName("fkt_pc_type")  # the caller's options are not left behind
 
 
-def test_bad_options_same_error_on_every_rank(PETSc, comm):
+def test_bad_options_same_error_on_every_rank(petsc, comm):
     V, f, kw = _poisson_cases()[1]
     with pytest.raises(fk.FemkronValueError, match="ksp_type='nonsense'.*accepted: .*cg"):
         fk.poisson(V, f, method="petsc", ksp_type="nonsense", **kw)
@@ -304,7 +305,7 @@ def test_bad_options_same_error_on_every_rank(PETSc, comm):
             fk.poisson(V, f, method="petsc", ksp_rtol=1e-6 * (1 + comm.rank), **kw)
 
 
-def test_bad_layout_and_communicator(PETSc, comm):
+def test_bad_layout_and_communicator(petsc, comm):
     A = _operators()[0]
     mat = fkp.to_petsc(A)
     lo, hi = mat.getOwnershipRange()
@@ -321,7 +322,7 @@ def test_bad_layout_and_communicator(PETSc, comm):
     with pytest.raises(fk.FemkronTypeError, match="KronOperator"):
         fkp.to_petsc(A.tocsr())
     if comm.Get_size() > 1:
-        other = PETSc.Vec().createSeq(A.shape[0], comm=PETSc.COMM_SELF)
+        other = petsc.Vec().createSeq(A.shape[0], comm=petsc.COMM_SELF)
         with pytest.raises(fk.FemkronValueError, match="communicator"):
             fkp.ksp_solve(mat, other)
         other.destroy()
@@ -349,7 +350,7 @@ def _mpiexec():
 
 
 @pytest.mark.parametrize("ranks", [1, 2, 4])
-def test_mpiexec_ranks(PETSc, comm, ranks):
+def test_mpiexec_ranks(petsc, comm, ranks):
     if comm.Get_size() > 1:
         pytest.skip("already running under mpiexec")
     cmd = _mpiexec()

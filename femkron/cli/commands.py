@@ -42,7 +42,8 @@ class UsageError(Exception):
 # ---- the manufactured problem ----------------------------------------------------------
 def manufactured(bounds, kappa=1.0, shift=0.0):
     """``u = Π sin(π (x_d - a_d) / L_d)`` on the box: exact solution, source of
-    ``-κΔu + shift·u`` (shift = -k² for Helmholtz), gradient, and ``λ = Σ (π/L_d)²``."""
+    ``-κΔu + shift·u`` (shift = -k² for Helmholtz), gradient, and ``λ = Σ (π/L_d)²``.
+    """
     dim = len(bounds)
     freq = [np.pi / (b - a) for a, b in bounds]
     lam = float(sum(w * w for w in freq))
@@ -104,7 +105,8 @@ def _space(args, cells=None, refine=1):
 
 def _check_args(args):
     """The checks every command with a space makes before any work: mesh/box arguments,
-    order, output paths."""
+    order, output paths.
+    """
     if args.mesh is not None and (args.dim is not None or getattr(args, "cells", None)):
         raise UsageError(
             "femkron: error: --mesh sets the box and the cells; leave out --dim and --cells"
@@ -123,7 +125,8 @@ def _check_wavenumber(args, command):
 
 def _solve_stationary(args, V, k):
     """Solve the manufactured Poisson (``k = 0``) or Helmholtz (wavenumber ``k``) problem
-    on ``V``: ``(solution, seconds, exact, grad)``."""
+    on ``V``: ``(solution, seconds, exact, grad)``.
+    """
     from ..problems import helmholtz, poisson
 
     exact, source, grad, _ = manufactured(V.bounds, args.kappa, -k * k)

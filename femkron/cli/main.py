@@ -106,14 +106,16 @@ def _problem_options(p):
 
 def _output_options(p, **helps):
     """The output files a command offers, e.g. ``plot="save a figure"`` adds
-    ``--plot FILE`` (in the order given)."""
+    ``--plot FILE`` (in the order given).
+    """
     for name, text in helps.items():
         p.add_argument(f"--{name}", metavar="FILE", help=text)
 
 
 def _command(sub, name, func, summary, description, examples):
     """Add the subcommand ``name`` run by ``func``: a one-line ``summary`` (in
-    ``femkron --help``), a ``description`` and example command lines (in its ``--help``)."""
+    ``femkron --help``), a ``description`` and example command lines (in its ``--help``).
+    """
     p = sub.add_parser(
         name,
         help=summary,

@@ -28,7 +28,8 @@ __all__ = [
 
 def _probe(path, name):
     """Check ``path`` like :func:`check_writable`, then create and remove a scratch file next
-    to it, so a folder that looks writable but is not fails before any work is done."""
+    to it, so a folder that looks writable but is not fails before any work is done.
+    """
     import tempfile
 
     path = check_writable(path, name)

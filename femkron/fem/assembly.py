@@ -49,7 +49,8 @@ SLAB_ENTRIES = 2**22
 
 def reference_tables(space, q):
     """Values ``B`` and reference derivatives ``D`` (``d/dξ``) of the basis of ``space`` at
-    ``q`` Gauss points of [-1, 1], both of shape ``(q, p + 1)``."""
+    ``q`` Gauss points of [-1, 1], both of shape ``(q, p + 1)``.
+    """
     B, D, _ = space._reference_tables(q)
     return B, D
 
@@ -64,7 +65,8 @@ def canonical_csr(A):
 
 def as_conditions(V, bcs):
     """``bcs`` as :class:`~femkron.BoundaryConditions` on ``V`` (a dict of face conditions
-    is converted; ``None`` and a BoundaryConditions pass through)."""
+    is converted; ``None`` and a BoundaryConditions pass through).
+    """
     if bcs is None or isinstance(bcs, BoundaryConditions):
         return bcs
     return BoundaryConditions(V, bcs)
@@ -84,7 +86,8 @@ def _dof_map(P, n):
 
 class _Axis:
     """Sparsity pattern of one axis on its constrained dofs, and where every element entry
-    ``(cell, a, c)`` sits in it."""
+    ``(cell, a, c)`` sits in it.
+    """
 
     def __init__(self, space, P):
         dmap, m = _dof_map(P, space.ndofs)
@@ -115,7 +118,8 @@ def _element_kernel(tables, D):
     """The matrix ``K`` with ``local = C @ K``: rows run over (term, q_0, ..., q_{D-1}),
     columns over the element entries ``(a_0, ..., a_{D-1}, c_0, ..., c_{D-1})`` (C order).
 
-    ``tables`` holds, per term, one table ``T_d[q, a, c]`` per axis."""
+    ``tables`` holds, per term, one table ``T_d[q, a, c]`` per axis.
+    """
     blocks = []
     for tabs in tables:
         K = np.ones((1, 1))
@@ -133,7 +137,8 @@ def assemble_weighted(V, c, c_sigma, quad, bcs=None):
     """Assemble from weighted coefficients at the Gauss points (see
     :func:`femkron.coefficients.weighted_coefficients`): ``Σ_d (⊗B..D_d..B)ᵀ diag(c_d)
     (⊗B..D_d..B) + (⊗B)ᵀ diag(c_sigma) (⊗B)`` element by element, on the free dofs of
-    ``bcs`` (``None``: all dofs).  Robin terms of ``bcs`` are added.  Returns CSR."""
+    ``bcs`` (``None``: all dofs).  Robin terms of ``bcs`` are added.  Returns CSR.
+    """
     V = as_tensor_space(V)
     bcs = as_conditions(V, bcs)
     D = V.dim

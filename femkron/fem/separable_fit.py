@@ -26,14 +26,18 @@ from ..errors import FemkronTypeError, FemkronValueError
 from ..kron.diagonalize import FastDiagonalization
 from ..kron.operator import apply_axis
 from .coefficients import axis_shape
-from .matfree import MatrixFreeOperator
 
 __all__ = ["SeparablePreconditioner"]
+
+#: What the fit reads of a :class:`~femkron.MatrixFreeOperator` (checked by name: the
+#: operator module imports this one for :meth:`MatrixFreeOperator.preconditioner`).
+_OPERATOR_FIELDS = ("V", "geometry", "kappa_values", "sigma_values", "quad", "bcs")
 
 
 def _transform_axes(V, bcs):
     """Whether every axis is uniform Q1 with Dirichlet or periodic ends (constant-coefficient
-    factors then are Toeplitz/circulant: sine/Fourier transforms)."""
+    factors then are Toeplitz/circulant: sine/Fourier transforms).
+    """
     if bcs is None:
         return False
     for s, ax in zip(V.spaces, bcs.axes):
@@ -46,7 +50,8 @@ def _transform_axes(V, bcs):
 
 def _weighted_mean(values, weights, keep):
     """Weighted mean of ``values`` (an array on the Gauss grid) over every axis but
-    ``keep``: a 1D array along ``keep``."""
+    ``keep``: a 1D array along ``keep``.
+    """
     X = values
     for e in reversed(range(values.ndim)):
         if e != keep:
@@ -100,7 +105,7 @@ class SeparablePreconditioner:
     """
 
     def __init__(self, operator, singular=False, scale=True, precision="single", fit="auto"):
-        if not isinstance(operator, MatrixFreeOperator):
+        if not all(hasattr(operator, a) for a in _OPERATOR_FIELDS):  # a MatrixFreeOperator
             raise FemkronTypeError(
                 f"operator must be a MatrixFreeOperator, got {type(operator).__name__}"
             )

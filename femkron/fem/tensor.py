@@ -301,7 +301,8 @@ def stiffness(V, kappa=None, tol=1e-12, quad=None, expansions=None):
 
 def mass(V, coef=None, tol=1e-12, quad=None, expansions=None):
     """Mass operator ``∫ c u v`` as a :class:`KronOperator` (``coef`` as in :func:`stiffness`,
-    but may be zero or negative; ``tol``, ``quad`` and ``expansions`` too)."""
+    but may be zero or negative; ``tol``, ``quad`` and ``expansions`` too).
+    """
     V = as_tensor_space(V)
     terms = []
     for w, coefs in coefficient_terms(V, coef, "coef", False, tol, quad, expansions):

@@ -21,12 +21,14 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import FemkronValueError
+
 try:  # scipy's multi-vector CSR product (what ``csr @ dense`` calls), writing in place
     from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
 except ImportError:  # pragma: no cover - a scipy without it: the public ``@`` instead
     _csr_matvecs = None
 
-__all__ = ["factor_kernel", "DENSE_PER_DIAGONAL", "DENSE_APPLY_LIMIT"]
+__all__ = ["apply_axis", "factor_kernel", "DENSE_PER_DIAGONAL", "DENSE_APPLY_LIMIT"]
 
 #: Factors with at most this many entries may be applied as dense BLAS products.
 DENSE_APPLY_LIMIT = 2048 * 2048
@@ -58,7 +60,8 @@ class _Kernel:
     def apply(self, U, axis, out=None, add=False):
         """``A`` along ``axis`` of ``U``, written to ``out`` (a C-contiguous array of the
         result's shape) when given, or added to it with ``add=True``; ``identity`` returns
-        ``U`` itself (and adds it to ``out`` with ``add=True``)."""
+        ``U`` itself (and adds it to ``out`` with ``add=True``).
+        """
         shape = U.shape
         if shape[axis] != self.shape[1]:
             raise ValueError(
@@ -116,7 +119,8 @@ class _Dense(_Kernel):
 
 class _Sparse(_Kernel):
     """A sparse factor, applied by :func:`csr_apply3` (scipy's CSR loop over many
-    right-hand sides, in place); ``I_c ⊗ A`` blocks of middle axes are kept."""
+    right-hand sides, in place); ``I_c ⊗ A`` blocks of middle axes are kept.
+    """
 
     kind = "sparse"
     adds = True
@@ -142,7 +146,8 @@ class _Sparse(_Kernel):
 
 class _Band(_Sparse):
     """A square sparse factor with few diagonals (applied like :class:`_Sparse`; the cost
-    model compares its diagonals with a dense product)."""
+    model compares its diagonals with a dense product).
+    """
 
     kind = "band"
 
@@ -201,7 +206,8 @@ def csr_apply3(A, U3, a, n, b, out=None, add=False, block=None):
 
 def _csr_matmul(A, X, Y, add):
     """``Y = A @ X`` (or ``Y += A @ X``) for a CSR ``A`` and C-contiguous 2D ``X``, ``Y``,
-    written in place: scipy's multi-vector CSR loop, without its temporary result."""
+    written in place: scipy's multi-vector CSR loop, without its temporary result.
+    """
     if _csr_matvecs is None or not (X.flags.c_contiguous and Y.flags.c_contiguous):
         if add:
             Y += A @ X
@@ -260,3 +266,45 @@ def factor_kernel(A):
     if m != n:
         return _Sparse(A)
     return _Band(A, diagonals)
+
+
+def apply_axis(A, U, axis):
+    """Multiply the array ``U`` by the matrix ``A`` along ``axis``.
+
+    ``U`` has shape ``(..., n, ...)`` with ``n = A.shape[1]`` at ``axis``; the result has
+    ``A.shape[0]`` there.  Equivalent to ``np.moveaxis(np.tensordot(A, U, (1, axis)), 0,
+    axis)`` but without the transposing copies.
+
+    Examples
+    --------
+    >>> U = np.arange(6.0).reshape(2, 3)
+    >>> A = np.array([[1.0, 1.0, 1.0]])
+    >>> apply_axis(A, U, 1)
+    array([[ 3.],
+           [12.]])
+    """
+    shape = U.shape
+    a = int(np.prod(shape[:axis], dtype=np.int64))
+    n = shape[axis]
+    b = int(np.prod(shape[axis + 1 :], dtype=np.int64))
+    m = A.shape[0]
+    out_shape = shape[:axis] + (m,) + shape[axis + 1 :]
+    if A.shape[1] != n:
+        raise FemkronValueError(
+            f"factor of shape {A.shape} cannot act on axis {axis} of length {n}"
+        )
+    if sp.isspmatrix_csr(A) and A.dtype == np.float64 and U.dtype == np.float64:
+        U3 = np.ascontiguousarray(U).reshape(a, n, b)
+        return csr_apply3(A, U3, a, n, b).reshape(out_shape)
+    if a == 1:
+        return np.asarray(A @ U.reshape(n, b)).reshape(out_shape)
+    if b == 1:
+        U2 = U.reshape(a, n)
+        if sp.issparse(A):
+            return np.asarray(A @ U2.T).T.reshape(out_shape)
+        return (U2 @ A.T).reshape(out_shape)
+    if sp.issparse(A):
+        U3 = U.reshape(a, n, b).transpose(1, 0, 2).reshape(n, a * b)
+        V = np.asarray(A @ U3).reshape(m, a, b).transpose(1, 0, 2)
+        return np.ascontiguousarray(V).reshape(out_shape)
+    return np.matmul(A, U.reshape(a, n, b)).reshape(out_shape)

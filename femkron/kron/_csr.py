@@ -85,7 +85,8 @@ class _Axis:
 
 class _Level:
     """Kronecker pattern of an outer axis pattern A with an inner pattern B, and the plan
-    (row groups as strided progressions, inner-row chunks) shared by values and indices."""
+    (row groups as strided progressions, inner-row chunks) shared by values and indices.
+    """
 
     def __init__(self, ptrA, idxA, ncA, ptrB, idxB, ncB, idx_dtype):
         self.ptrA, self.idxA = ptrA, idxA
@@ -196,7 +197,8 @@ class _Level:
 
 def _progressions(rows, starts):
     """Split sorted ``rows`` into arithmetic progressions whose ``starts`` are progressions
-    too (so their output blocks form one strided view)."""
+    too (so their output blocks form one strided view).
+    """
     if rows.size <= 2:
         return [rows]
     dr, ds = np.diff(rows), np.diff(starts)
@@ -320,3 +322,25 @@ def kron_csr_terms(terms, shape):
     total.sum_duplicates()
     total.sort_indices()
     return total
+
+
+def _matmul_factor(A, B):
+    out = A @ B
+    if sp.issparse(out):
+        out = sp.csr_matrix(out)
+        out.sum_duplicates()
+        out.sort_indices()
+        return out
+    return np.asarray(out, dtype=float)
+
+
+def _union_nnz(mats):
+    pattern = None
+    for A in mats:
+        S = (
+            sp.csr_matrix(A != 0)
+            if not sp.issparse(A)
+            else sp.csr_matrix((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape)
+        )
+        pattern = S if pattern is None else (pattern + S)
+    return pattern.nnz

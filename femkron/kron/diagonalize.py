@@ -394,7 +394,8 @@ class FastDiagonalization:
 
     def _spectral_inverse(self, lam_grid):
         """``1 / (Σ_d κ_d Π_{e≠d} μ_e)`` in the layout of the transformed array (the last
-        Fourier axis halved by rfftn); zero at the zero modes.  Reuses ``lam_grid``."""
+        Fourier axis halved by rfftn); zero at the zero modes.  Reuses ``lam_grid``.
+        """
         D = len(self.shape1d)
         fourier = self._fourier_axes()
         if fourier:

@@ -31,8 +31,8 @@ import scipy.sparse.linalg as spla
 from .._limits import check_allocation, format_bytes
 from .._validate import as_real
 from ..errors import FemkronTypeError, FemkronValueError
-from ._apply import DENSE_APPLY_LIMIT, csr_apply3, factor_kernel  # noqa: F401 (importable here)
-from ._csr import kron_csr_terms
+from ._apply import DENSE_APPLY_LIMIT, apply_axis, csr_apply3, factor_kernel  # noqa: F401
+from ._csr import _matmul_factor, _union_nnz, kron_csr_terms
 from .structure import SeparableStructure, sum_structure
 
 __all__ = ["KronOperator", "apply_axis", "kron_csr"]
@@ -64,48 +64,6 @@ def _as_factor(A, where):
 
 def _dense(A):
     return A.toarray() if sp.issparse(A) else A
-
-
-def apply_axis(A, U, axis):
-    """Multiply the array ``U`` by the matrix ``A`` along ``axis``.
-
-    ``U`` has shape ``(..., n, ...)`` with ``n = A.shape[1]`` at ``axis``; the result has
-    ``A.shape[0]`` there.  Equivalent to ``np.moveaxis(np.tensordot(A, U, (1, axis)), 0,
-    axis)`` but without the transposing copies.
-
-    Examples
-    --------
-    >>> U = np.arange(6.0).reshape(2, 3)
-    >>> A = np.array([[1.0, 1.0, 1.0]])
-    >>> apply_axis(A, U, 1)
-    array([[ 3.],
-           [12.]])
-    """
-    shape = U.shape
-    a = int(np.prod(shape[:axis], dtype=np.int64))
-    n = shape[axis]
-    b = int(np.prod(shape[axis + 1 :], dtype=np.int64))
-    m = A.shape[0]
-    out_shape = shape[:axis] + (m,) + shape[axis + 1 :]
-    if A.shape[1] != n:
-        raise FemkronValueError(
-            f"factor of shape {A.shape} cannot act on axis {axis} of length {n}"
-        )
-    if sp.isspmatrix_csr(A) and A.dtype == np.float64 and U.dtype == np.float64:
-        U3 = np.ascontiguousarray(U).reshape(a, n, b)
-        return csr_apply3(A, U3, a, n, b).reshape(out_shape)
-    if a == 1:
-        return np.asarray(A @ U.reshape(n, b)).reshape(out_shape)
-    if b == 1:
-        U2 = U.reshape(a, n)
-        if sp.issparse(A):
-            return np.asarray(A @ U2.T).T.reshape(out_shape)
-        return (U2 @ A.T).reshape(out_shape)
-    if sp.issparse(A):
-        U3 = U.reshape(a, n, b).transpose(1, 0, 2).reshape(n, a * b)
-        V = np.asarray(A @ U3).reshape(m, a, b).transpose(1, 0, 2)
-        return np.ascontiguousarray(V).reshape(out_shape)
-    return np.matmul(A, U.reshape(a, n, b)).reshape(out_shape)
 
 
 class KronOperator:
@@ -299,7 +257,8 @@ class KronOperator:
 
     def _mapped_structure(self, factor_map):
         """The record after each factor became ``factor_map(A, axis)`` (cached maps keep the
-        shared mass objects shared)."""
+        shared mass objects shared).
+        """
         return None if self.structure is None else self.structure.mapped(factor_map)
 
     def transpose(self):
@@ -316,7 +275,8 @@ class KronOperator:
 
     def apply_grid(self, U):
         """Apply to an array of shape ``in_shape`` (or ``in_shape + (k,)``); returns
-        ``out_shape`` (or ``out_shape + (k,)``)."""
+        ``out_shape`` (or ``out_shape + (k,)``).
+        """
         return self._apply(np.asarray(U, dtype=float))
 
     def _apply(self, U):
@@ -554,7 +514,8 @@ class KronOperator:
 
     def project(self, P, Q=None):
         """The Galerkin product ``(⊗Q_d)ᵀ A (⊗P_d)`` with per-axis matrices (``None``:
-        identity); ``Q`` defaults to ``P``."""
+        identity); ``Q`` defaults to ``P``.
+        """
         Q = P if Q is None else Q
         if len(P) != self.naxes or len(Q) != self.naxes:
             raise FemkronValueError(f"P and Q must give one matrix per axis ({self.naxes})")
@@ -606,28 +567,6 @@ def _is_canonical(A):
     if sp.isspmatrix_csr(A):
         return A.dtype == np.float64 and A.has_canonical_format
     return isinstance(A, np.ndarray) and A.ndim == 2 and A.dtype == np.float64
-
-
-def _matmul_factor(A, B):
-    out = A @ B
-    if sp.issparse(out):
-        out = sp.csr_matrix(out)
-        out.sum_duplicates()
-        out.sort_indices()
-        return out
-    return np.asarray(out, dtype=float)
-
-
-def _union_nnz(mats):
-    pattern = None
-    for A in mats:
-        S = (
-            sp.csr_matrix(A != 0)
-            if not sp.issparse(A)
-            else sp.csr_matrix((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape)
-        )
-        pattern = S if pattern is None else (pattern + S)
-    return pattern.nnz
 
 
 def kron_csr(op):

@@ -101,7 +101,8 @@ def _start(b, precond, maxiter, x0):
 
 def _cg(apply_A, b, precond, rtol, maxiter, x0, project, flexible):
     """Preconditioned CG; ``flexible`` takes the Polak–Ribière ``β = (r_new - r_old)·z / r·z``
-    instead of Fletcher–Reeves ``β = r_new·z / r·z`` (the same for an exact preconditioner)."""
+    instead of Fletcher–Reeves ``β = r_new·z / r·z`` (the same for an exact preconditioner).
+    """
     b, n, maxiter, P, x = _start(b, precond, maxiter, x0)
     r = b - apply_A(x) if x0 is not None else b.copy()
     if project is not None:

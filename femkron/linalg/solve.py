@@ -40,14 +40,24 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
-from .._limits import check_allocation, memory_limit
+from .._limits import check_allocation
 from .._validate import as_array, as_int, as_real, check_choice
 from ..errors import ConvergenceError, FemkronTypeError, FemkronValueError, StructureError
 from ..kron.diagonalize import FastDiagonalization
 from ..kron.operator import KronOperator
-from ..kron.structure import pencils
+from .checks import (
+    FDM_BACKWARD_ERROR,
+    backward_error,
+    check_fdm_accuracy,
+)
+from .cost import (
+    auto_method,
+    fallback_method,
+    fdm_nbytes,
+    lu_nbytes,
+    separable,
+)
 from .info import SolveInfo
 from .krylov import (
     KRYLOV,
@@ -59,6 +69,7 @@ from .krylov import (
     pcg,
     relative_residual,
 )
+from .preconditioners import amg, fit_preconditioner, lu
 
 __all__ = [
     "solve",
@@ -85,252 +96,6 @@ LOCAL_METHODS = tuple(m for m in METHODS if m != "petsc")
 
 #: Every method :func:`make_solver` accepts.
 SOLVER_METHODS = METHODS + ("gmres", "bicgstab")
-
-#: ``auto`` uses a sparse LU up to this many unknowns (and a CSR form under 1 GiB), AMG above.
-DIRECT_MAX_DOFS = 200_000
-
-#: Condition number (1-norm estimate) above which a direct solve is refused as singular.
-SINGULAR_CONDITION = 1e13
-
-#: Largest componentwise backward error a fast-diagonalization solve may leave; above it the
-#: 1D eigenproblems were too ill-conditioned (e.g. cells from 1e-11 to 0.3 on one axis).
-FDM_BACKWARD_ERROR = 1e-8
-
-
-# ---- cost and memory model -----------------------------------------------------------------
-def _csr_nbytes(A):
-    """Bytes of the CSR form of ``A`` (estimated for operators not yet assembled)."""
-    if sp.issparse(A):
-        return int(A.nnz * 12 + (A.shape[0] + 1) * 8)
-    if hasattr(A, "csr_nbytes"):
-        return int(A.csr_nbytes())
-    V = getattr(A, "V", None)  # a matrix-free operator: (2p+1)^D entries per row
-    if V is not None:
-        per_row = int(np.prod([2 * p + 1 for p in V.orders]))
-        return 12 * per_row * int(A.shape[0])
-    return 12 * 27 * int(A.shape[0])
-
-
-def lu_nbytes(A):
-    """Estimated bytes of a sparse LU factorisation of the operator ``A``.
-
-    Nested-dissection fill of a grid with ``N`` unknowns and ``D`` axes of more than one
-    dof: about ``10 N log2 N`` entries in 2D and ``32 N^(2(D-1)/D)`` in 3D and above
-    (constants measured on SuperLU fill of Q1–Q8 Laplacians, rounded up); never less than
-    the CSR form.  12 bytes per entry.  An assembled matrix counts as 2D.
-
-    Examples
-    --------
-    >>> import femkron as fk
-    >>> A = fk.stiffness(fk.TensorSpace.box([(0, 1), (0, 1)], cells=8))
-    >>> lu_nbytes(A) > A.csr_nbytes()
-    True
-    """
-    N = max(int(A.shape[0]), 2)
-    shape = getattr(A, "in_shape", None)
-    D = sum(1 for n in shape if n > 1) if shape is not None else 2
-    nnz = _csr_nbytes(A) / 12
-    if D <= 1:
-        fill = 3.0 * nnz
-    elif D == 2:
-        fill = 10.0 * N * np.log2(N)
-    else:
-        fill = 32.0 * float(N) ** (2.0 * (D - 1) / D)
-    return int(12 * max(fill, nnz)) + _csr_nbytes(A)
-
-
-def _fdm_nbytes(A):
-    """Bytes of the dense per-axis factors of a fast diagonalization (K, M, S, Sᵀ)."""
-    return sum(4 * 8 * n * n for n in A.in_shape)
-
-
-def fallback_method(A):
-    """The general method ``auto`` uses where fast diagonalization does not apply: ``direct``
-    for a small system, ``amg`` for a large one.
-
-    Examples
-    --------
-    >>> import scipy.sparse as sp
-    >>> fallback_method(sp.identity(10, format="csr"))
-    'direct'
-    """
-    if A.shape[0] <= DIRECT_MAX_DOFS and _csr_nbytes(A) < 2**30:
-        return "direct"
-    return "amg"
-
-
-def _separable(A):
-    """``(True, "")`` when fdm can solve the Kronecker sum ``A`` exactly; else ``(False,
-    reason code)``."""
-    try:
-        pencils(A)
-    except StructureError as err:
-        return False, err.reason
-    if _fdm_nbytes(A) > memory_limit() // 4:
-        return False, "fdm-too-large"
-    return True, ""
-
-
-def _auto_method(A, fit):
-    """``(method, note)`` chosen by ``auto`` for the operator ``A``."""
-    if isinstance(A, KronOperator):
-        ok, reason = _separable(A)
-        if ok:
-            how = "carried" if A.structure is not None else "discovered"
-            return "fdm", (
-                f"auto: the operator is a separable Kronecker sum ({how} structure), so fdm "
-                "solves it exactly"
-            )
-        if fit is not None:
-            return "fdm", f"auto: not separable ({reason}); fdm of a separable fit preconditions"
-        method = fallback_method(A)
-        size = "small enough for a sparse LU" if method == "direct" else "large, so AMG-CG"
-        return method, f"auto: not separable ({reason}); {size}"
-    if not sp.issparse(A):  # matrix-free
-        return "fdm", "auto: a matrix-free operator, preconditioned by fdm of a separable fit"
-    method = fallback_method(A)
-    size = "small enough for a sparse LU" if method == "direct" else "large, so AMG-CG"
-    return method, f"auto: an assembled matrix, {size}"
-
-
-# ---- checks --------------------------------------------------------------------------------
-def backward_error(A, x, b):
-    """Componentwise (Oettli–Prager) backward error ``max_i |b - A x|_i / (|A| |x| + |b|)_i``.
-
-    About machine precision for a backward-stable solve, whatever the scaling of ``A``;
-    ``|A|`` is applied as the Kronecker sum of the entrywise absolute factors.
-
-    Examples
-    --------
-    >>> import femkron as fk
-    >>> A = fk.KronOperator.kron(np.array([[2.0, -1.0], [-1.0, 2.0]]))
-    >>> bool(backward_error(A, np.array([1.0, 1.0]), np.array([1.0, 1.0])) == 0.0)
-    True
-    """
-    absA = KronOperator([(abs(c), tuple(abs(F) for F in f)) for c, f in A.terms])
-    r = np.abs(b - A @ x)
-    den = absA @ np.abs(x) + np.abs(b)
-    out = np.zeros_like(r)
-    np.divide(r, den, out=out, where=den > 0)
-    out[(den == 0) & (r > 0)] = np.inf
-    return float(out.max()) if out.size else 0.0
-
-
-def check_fdm_accuracy(A, fdm, project=None):
-    """Raise :class:`StructureError` (``reason="lost-accuracy"``) when the fast
-    diagonalization ``fdm`` of ``A`` leaves a componentwise backward error above
-    ``FDM_BACKWARD_ERROR`` on one random right-hand side (ill-conditioned 1D eigenproblems,
-    e.g. a strongly graded mesh).
-
-    Examples
-    --------
-    >>> import femkron as fk
-    >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=4)
-    >>> A = fk.BoundaryConditions(V).constrain(fk.stiffness(V))
-    >>> check_fdm_accuracy(A, FastDiagonalization(A)) is None
-    True
-    """
-    x = np.random.default_rng(0).standard_normal(A.shape[1])
-    if project is not None:
-        x = project(x)
-    b = A @ x
-    xs = fdm.solve(b)
-    if project is not None:
-        xs = project(xs)
-    omega = backward_error(A, xs, b)
-    if not omega <= FDM_BACKWARD_ERROR:
-        raise StructureError(
-            f"fast diagonalization lost accuracy (componentwise backward error {omega:.1e}: "
-            "the 1D eigenproblems are too ill-conditioned, e.g. a strongly graded mesh)",
-            reason="lost-accuracy",
-        )
-
-
-def _condition_estimate(Acsr, lu):
-    """1-norm condition number estimate ``‖A‖₁ ‖A⁻¹‖₁`` from an LU factorisation."""
-    n = Acsr.shape[0]
-    norm_a = float(abs(Acsr).sum(axis=0).max())
-    inv = spla.LinearOperator(
-        (n, n),
-        matvec=lu.solve,
-        rmatvec=lambda y: lu.solve(np.asarray(y, dtype=float), trans="T"),
-        dtype=float,
-    )
-    with np.errstate(all="ignore"):
-        norm_inv = float(spla.onenormest(inv)) if n > 1 else float(abs(lu.solve(np.ones(1)))[0])
-    return norm_a * norm_inv if np.isfinite(norm_inv) else np.inf
-
-
-# ---- set-up of each method -----------------------------------------------------------------
-def _as_csr(A):
-    return sp.csr_matrix(A) if sp.issparse(A) else A.tocsr()
-
-
-def _lu(A, singular):
-    """Sparse LU of ``A`` (the first dof pinned when ``singular``), checked for singularity.
-
-    Returns ``(inverse, note)``; the one place femkron factorises a sparse matrix.
-    """
-    check_allocation(
-        lu_nbytes(A),
-        f"a sparse LU factorisation of this {A.shape[0]}×{A.shape[1]} operator",
-        "use method='fdm' (separable operators) or method='amg'",
-    )
-    Acsr = _as_csr(A)
-    if singular:
-        Acsr = Acsr[1:, 1:]
-    try:
-        lu = spla.splu(Acsr.tocsc(), permc_spec="MMD_AT_PLUS_A")
-    except RuntimeError as err:  # SuperLU: "Factor is exactly singular"
-        raise FemkronValueError(
-            f"A is singular: the sparse LU failed ({err}); a pure Neumann/periodic problem "
-            "needs singular=True, a Helmholtz problem may sit at a resonance",
-            reason="singular",
-        ) from None
-    condition = _condition_estimate(Acsr, lu)
-    if not condition < SINGULAR_CONDITION:
-        raise FemkronValueError(
-            f"A is numerically singular: condition number estimate {condition:.2e} (over "
-            f"{SINGULAR_CONDITION:.0e}); a Robin coefficient that (nearly) cancels, a "
-            "Helmholtz wavenumber at a resonance, or a pure Neumann/periodic problem "
-            "without singular=True",
-            reason="singular",
-        )
-    note = f"condition number estimate {condition:.1e}" if condition > 1e8 else ""
-    if singular:
-        return (lambda b: np.concatenate([[0.0], lu.solve(b[1:])])), note
-    return lu.solve, note
-
-
-def _amg(A):
-    """The CSR form of ``A`` and a pyamg smoothed-aggregation V-cycle for it; the one place
-    femkron sets up AMG."""
-    import pyamg
-
-    check_allocation(
-        3 * _csr_nbytes(A),
-        f"the CSR form and AMG hierarchy of this {A.shape[0]}×{A.shape[1]} operator",
-        "use method='fdm' (separable operators) or method='cg' (matrix-free)",
-    )
-    Acsr = _as_csr(A)
-    ml = pyamg.smoothed_aggregation_solver(
-        Acsr, B=np.ones((A.shape[0], 1)), symmetry="hermitian"
-    )
-    return Acsr, ml.aspreconditioner(cycle="V").matvec
-
-
-def _fit_preconditioner(fit, singular):
-    """The fdm preconditioner of ``fit``: a separable KronOperator (exact fdm) or a
-    matrix-free operator (fdm of its separable fit).  Returns ``(apply, setup, note)``."""
-    if callable(fit) and not hasattr(fit, "shape"):
-        fit = fit()
-    if isinstance(fit, KronOperator):
-        fdm = FastDiagonalization(fit, singular=singular)
-        return fdm.solve, fdm.setup_seconds, ""
-    P = fit.preconditioner(singular=singular)
-    note = f"fdm of a separable fit of the coefficient (max/min of κ/κ̃: {P.contrast:.3g})"
-    return P.solve, P.setup_seconds, note
-
 
 class Solver:
     """A solver of ``A x = b``, set up once by :func:`make_solver`.
@@ -392,7 +157,8 @@ class Solver:
 
     def _lost_accuracy(self, x, b):
         """Judge a fast diagonalization on its first solve by the componentwise backward
-        error; when it lost accuracy, become the replacement solver (or raise)."""
+        error; when it lost accuracy, become the replacement solver (or raise).
+        """
         how, self._verify = self._verify, None
         omega = backward_error(self.A, x, b)
         if omega <= FDM_BACKWARD_ERROR:
@@ -453,7 +219,8 @@ class Solver:
 
     def _judge(self, x, b, history, true_residual=True):
         """The check of a solve: by its true residual (or, without ``true_residual``, an
-        iterative method by the last residual of its recurrence)."""
+        iterative method by the last residual of its recurrence).
+        """
         opt, info = self._opt, self.info
         if true_residual:
             residual = relative_residual(self.A, x, b)
@@ -570,7 +337,7 @@ def make_solver(
     note, fallback = "", None
     asked = method
     if method == "auto":
-        method, note = _auto_method(A, fit)
+        method, note = auto_method(A, fit)
     project = constant_projector(A.shape[0]) if singular else None
     options = dict(
         rtol=rtol,
@@ -583,7 +350,7 @@ def make_solver(
     inverse = precond_apply = kind = None
     verify = False
     if method == "fdm" and isinstance(A, KronOperator) and exact:
-        ok, reason = _separable(A)
+        ok, reason = separable(A)
         if ok:
             try:
                 inverse = FastDiagonalization(A, singular=singular).solve
@@ -594,7 +361,7 @@ def make_solver(
             if fit is None and asked != "auto":
                 if reason == "fdm-too-large":
                     check_allocation(
-                        _fdm_nbytes(A),
+                        fdm_nbytes(A),
                         "the dense 1D factors of fast diagonalization",
                         "use method='amg' or method='cg'",
                     )
@@ -617,24 +384,24 @@ def make_solver(
                 "'amg' or 'cg'",
                 reason="not-separable",
             )
-        precond_apply, setup, fit_note = _fit_preconditioner(source, singular)
+        precond_apply, setup, fit_note = fit_preconditioner(source, singular)
         kind = krylov
         method = label or f"fdm-{krylov}"
         if fallback is None and isinstance(A, KronOperator):
             fallback = "not-separable"
         note = "; ".join(s for s in (note, f"{krylov} preconditioned by {fit_note or 'fdm'}") if s)
     elif method == "direct":
-        inverse, lu_note = _lu(A, singular)
+        inverse, lu_note = lu(A, singular)
         note = "; ".join(s for s in (note, lu_note) if s)
     elif method == "amg":
-        Acsr, precond_apply = _amg(A)
+        Acsr, precond_apply = amg(A)
         kind = "pcg"
         solver_A = Acsr
     elif method == "cg":
         precond_apply, kind = jacobi(A.diagonal()), "pcg"
     elif method in ("gmres", "bicgstab"):
         if precond is None and fit is not None:
-            precond, _, _ = _fit_preconditioner(fit, singular)
+            precond, _, _ = fit_preconditioner(fit, singular)
         precond_apply, kind = precond, method
     setup = time.perf_counter() - t0
     info = SolveInfo(
@@ -656,7 +423,7 @@ def make_solver(
 
 def _petsc_solver(A, rtol, maxiter, singular):
     """A :class:`Solver` whose solves run PETSc's KSP (:func:`femkron.petsc.solve`)."""
-    from ..petsc import solve as petsc_solve
+    from ..petsc.ksp import solve as petsc_solve
 
     info = SolveInfo("petsc")
 

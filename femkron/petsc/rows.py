@@ -59,8 +59,9 @@ def row_partition(shape, size, aligned=True):
 
 
 def kron_rows(op, start, stop):
-    """Rows ``start:stop`` of a :class:`~femkron.KronOperator` as a canonical CSR matrix,
-    generated from the 1D factors without forming the operator.
+    """Rows ``start:stop`` of a :class:`~femkron.KronOperator` as a canonical CSR matrix.
+
+    The rows are generated from the 1D factors without forming the operator.
 
     Row ``r`` of ``A_1 ⊗ … ⊗ A_D`` is the multi-index ``(i_1, …, i_D)`` of ``r`` (C order); its
     entries are the products of the entries of row ``i_d`` of each factor, at the columns
@@ -156,8 +157,11 @@ def kron_rows(op, start, stop):
 
 
 def _slab_bc(bcs, e_lo, e_hi, ncells):
-    """The conditions of a slab of axis-0 cells: the box's own faces where the slab touches
-    them, natural (zero Neumann, contributing nothing) on the cut faces."""
+    """The conditions of a slab of axis-0 cells.
+
+    The box's own faces where the slab touches them, natural (zero Neumann, contributing
+    nothing) on the cut faces.
+    """
     names = {(a, s): n for n, (a, s) in FACES.items()}
     out = {}
     for d, ax in enumerate(bcs.axes):
@@ -173,8 +177,11 @@ def _slab_bc(bcs, e_lo, e_hi, ncells):
 
 
 def slab_rhs(V, bcs, A_full, f, i_lo, i_hi):
-    """Rows ``i_lo:i_hi`` (axis-0 dofs, all others) of ``b - A_full @ lift``, computed on
-    the cells touching them only; returns ``(rows block, lift block on s_lo:s_hi, s_lo)``."""
+    """Rows ``i_lo:i_hi`` (axis-0 dofs, all others) of ``b - A_full @ lift``.
+
+    Computed on the cells touching them only; returns ``(rows block, lift block on
+    s_lo:s_hi, s_lo)``.
+    """
     s0 = V.spaces[0]
     p, ncells = s0.order, s0.mesh.cells
     e_lo = max(0, -(-i_lo // p) - 1)

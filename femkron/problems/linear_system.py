@@ -156,7 +156,8 @@ class LinearSystem:
 
     def matrix_free_operator(self):
         """The constrained operator as a :class:`MatrixFreeOperator` (the separable
-        preconditioner is built from it); made on demand for the low-rank path."""
+        preconditioner is built from it); made on demand for the low-rank path.
+        """
         if self._operator is None:
             self._operator = self._matrix_free().constrained(self.bcs)
         return self._operator

@@ -63,7 +63,8 @@ class Solution:
 
     def error(self, exact, norm="L2", grad=None, quad=None):
         """Error against ``exact`` in ``"L2"``, ``"H1"`` (seminorm, needs ``grad``) or
-        ``"max"`` (at the dofs); see :func:`femkron.error`."""
+        ``"max"`` (at the dofs); see :func:`femkron.error`.
+        """
         return _error(self.V, self.values, exact, norm=norm, grad=grad, quad=quad)
 
     def __call__(self, *points):

@@ -139,7 +139,7 @@ def poisson(
     """
     check_choice(method, "method", METHODS)
     if method == "petsc":
-        from ..petsc import poisson as petsc_poisson
+        from ..petsc.problem import poisson as petsc_poisson
 
         return petsc_poisson(
             V, f, kappa=kappa, bc=bc, rtol=rtol, sigma=sigma, maxiter=maxiter, **petsc_options

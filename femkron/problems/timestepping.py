@@ -180,7 +180,8 @@ def heat(
 
 def _modal_basis(V, bcs, kappa):
     """Fast diagonalization of the constrained constant-coefficient stiffness against the
-    plain 1D masses (so that the eigenbasis is M-orthonormal), from the carried pencils."""
+    plain 1D masses (so that the eigenbasis is M-orthonormal), from the carried pencils.
+    """
     if kappa is None or is_number(kappa):
         kappa = as_real(1.0 if kappa is None else kappa, "kappa", positive=True)
     A = stiffness(V, kappa)

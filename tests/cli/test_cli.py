@@ -12,7 +12,7 @@ import pytest
 
 from femkron.cli import build_parser, exact_eigenvalues, main
 
-MESHES = pathlib.Path(__file__).resolve().parents[1] / "meshes"
+MESHES = pathlib.Path(__file__).resolve().parents[2] / "meshes"
 
 
 def run(capsys, *argv):

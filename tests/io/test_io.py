@@ -10,7 +10,7 @@ import pytest
 import femkron as fk
 from femkron import io as fio
 
-MESHES = pathlib.Path(__file__).resolve().parents[1] / "meshes"
+MESHES = pathlib.Path(__file__).resolve().parents[2] / "meshes"
 
 
 def _files():
