@@ -15,7 +15,7 @@ import numpy as np
 
 from .errors import FemkronTypeError, FemkronValueError, ResourceError
 
-__all__ = ["memory_limit", "set_memory_limit", "check_allocation", "format_bytes"]
+__all__ = ["memory_limit", "set_memory_limit", "check_allocation", "check_peak", "format_bytes"]
 
 
 _DEFAULT_LIMIT = 8 * 2**30
@@ -37,16 +37,20 @@ def memory_limit():
     if _limit is not None:
         return _limit
     env = os.environ.get("FEMKRON_MEMORY_LIMIT")
-    if env:
-        try:
-            value = float(env)
-        except ValueError:
-            raise FemkronValueError(
-                f"FEMKRON_MEMORY_LIMIT must be a number of bytes, got {env!r}"
-            ) from None
-        if value > 0:
-            return int(value)
-    return _DEFAULT_LIMIT
+    if env is None or not env.strip():
+        return _DEFAULT_LIMIT
+    try:
+        value = float(env)
+    except ValueError:
+        value = float("nan")
+    if not (np.isfinite(value) and 1 <= value < 2**63):
+        raise FemkronValueError(
+            f"the environment variable FEMKRON_MEMORY_LIMIT must be a positive, finite number "
+            f"of bytes (e.g. 8e9), got {env!r}; unset it for the default of "
+            f"{format_bytes(_DEFAULT_LIMIT)}",
+            reason="bad-environment",
+        )
+    return int(value)
 
 
 def set_memory_limit(nbytes):
@@ -95,5 +99,47 @@ def check_allocation(nbytes, what, alternative):
             f"{what} would need about {format_bytes(nbytes)}, more than the memory limit "
             f"of {format_bytes(limit)} (femkron.set_memory_limit); {alternative}",
             nbytes=nbytes,
+            limit=limit,
+        )
+
+
+def check_peak(parts, what, alternative):
+    """Refuse a whole run whose estimated peak memory passes :func:`memory_limit`.
+
+    Parameters
+    ----------
+    parts : dict
+        Bytes per component held at the peak (vectors, factors, eigenvectors, LU fill, ...).
+    what : str
+        The run, for the message.
+    alternative : str
+        A cheaper way, for the message.
+
+    Raises
+    ------
+    ResourceError
+        With the estimate, its largest components and the limit.
+
+    Examples
+    --------
+    >>> import femkron as fk
+    >>> old = fk.set_memory_limit(2**30)
+    >>> try:
+    ...     check_peak({"vectors": 2**31, "LU": 2**30}, "a solve", "use fewer cells")
+    ... except fk.ResourceError as err:
+    ...     print(str(err)[:60])
+    a solve would need about 3.0 GiB at its peak (vectors 2.0 GiB
+    >>> _ = fk.set_memory_limit(old)
+    """
+    total = int(sum(parts.values()))
+    limit = memory_limit()
+    if total > limit:
+        items = sorted(((v, k) for k, v in parts.items() if v > 0), reverse=True)
+        detail = ", ".join(f"{k} {format_bytes(v)}" for v, k in items[:4])
+        raise ResourceError(
+            f"{what} would need about {format_bytes(total)} at its peak ({detail}), more than "
+            f"the memory limit of {format_bytes(limit)} (femkron.set_memory_limit or "
+            f"FEMKRON_MEMORY_LIMIT); {alternative}",
+            nbytes=total,
             limit=limit,
         )

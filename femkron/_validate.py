@@ -93,8 +93,10 @@ def evaluate(func, name, coords, shape=None):
 
 
 def _real_array(value, message):
-    """``value`` as a float array; complex (with a non-zero imaginary part), text, objects
-    that are not numbers raise ``FemkronValueError(message)``.
+    """``value`` as a float array, or ``FemkronValueError(message)`` for what is not real.
+
+    Complex values (with a non-zero imaginary part), text and objects that are not numbers
+    raise ``FemkronValueError(message)``.
     """
     if value is None:
         raise FemkronValueError(f"{message}, got None")
@@ -117,8 +119,10 @@ def _real_array(value, message):
 
 
 def as_array(value, name, ndim=None, finite=True):
-    """``value`` as a float ndarray: refuses text, objects, complex numbers with an imaginary
-    part, the wrong number of dimensions and (``finite=True``) NaN or inf, naming ``name``.
+    """``value`` as a float ndarray; invalid values are refused with an error naming ``name``.
+
+    Refuses text, objects, complex numbers with an imaginary part, the wrong number of
+    dimensions and (``finite=True``) NaN or inf, naming ``name``.
     """
     try:
         arr = _real_array(value, f"{name} must hold real numbers")

@@ -126,6 +126,39 @@ def test_mesh_reader_known_regressions():
             assert "axis[0]" in str(err)
 
 
+@settings(max_examples=settings().max_examples * 2)
+@given(
+    key=st.sampled_from(["nodes", "kind", "cells", "a", "extra"]),
+    depth=st.one_of(st.integers(1, 40), st.integers(40, 6000)),
+    brackets=st.sampled_from([("[", "]"), ("{x = ", "}"), ("[{x = ", "}]")]),
+    kind=st.sampled_from(["uniform", "graded", "chebyshev", "nodes"]),
+    cells=st.one_of(st.integers(-5, 50), st.integers(10**6, 10**30)),
+)
+def test_mesh_reader_deep_or_huge_values(key, depth, brackets, kind, cells):
+    """Nesting and sizes far past what a mesh needs: one-line MeshFileError naming the line."""
+    open_, close = brackets
+    value = open_ * depth + "1" + close * depth
+    text = f'[[axis]]\nkind = "{kind}"\na = 0\nb = 1\ncells = {cells}\n{key} = {value}\n'
+    try:
+        check_mesh(read_mesh_text(text, "deep.toml"))
+    except MeshFileError as err:
+        msg = str(err)
+        assert msg.startswith("deep.toml: ") and "\n" not in msg and len(msg) < 400
+        assert ", line " in msg or "not valid TOML" in msg
+
+
+@settings(max_examples=settings().max_examples * 2)
+@given(kind=st.sampled_from(["uniform", "graded", "chebyshev"]), cells=st.integers(10**7 + 1))
+def test_mesh_reader_refuses_huge_cells_before_building(kind, cells):
+    text = f'[[axis]]\nkind = "{kind}"\na = 0\nb = 1\ncells = {cells}\n'
+    try:
+        read_mesh_text(text, "huge.toml")
+    except MeshFileError as err:
+        assert str(err).startswith("huge.toml: axis[0].cells, line 5: ")
+    else:
+        raise AssertionError("a mesh file asked for more than MAX_CELLS cells and got them")
+
+
 # ---- the command line ----------------------------------------------------------------------
 OPTION_VALUES = {
     "--dim": ["1", "2", "3", "0", "4", "x", ""],

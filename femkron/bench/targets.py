@@ -2,14 +2,49 @@
 
 :func:`targets` reads the rows of a run (assembly, solve, kappa and scale) and reports each
 target of the ratio table ``_RATIO_TARGETS``, the variable-coefficient speed-up and
-iteration spread, and the scale run's time and memory, at the size closest to 10^6 dofs.
+iteration spread, and the scale run's time and memory, at the size closest to its own.
+
+Every target is defined at a size: the ratios and the variable-coefficient targets at
+:data:`TARGET_DOFS` (10^6 dofs), the scale run at :data:`SCALE_DOFS` (10^8 unknowns).  A target
+is judged (``met`` True or False) only when the run measured it within a factor
+:data:`SIZE_FACTOR` of that size; otherwise ``judged`` is False, ``met`` is None and the report
+says "not run at this size" — a ratio measured at 10^4 dofs says nothing about the goal.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["targets"]
+__all__ = ["targets", "TARGET_DOFS", "SCALE_DOFS", "SIZE_FACTOR"]
+
+#: The size (dofs) at which the ratio and variable-coefficient targets are defined.
+TARGET_DOFS = 10**6
+#: The size (unknowns) at which the scale run's time and memory targets are defined.
+SCALE_DOFS = 10**8
+#: A target is judged when the run's size is within this factor of the target's size.
+SIZE_FACTOR = 2.0
+
+
+def _at_size(dofs, size):
+    """Whether ``dofs`` is within :data:`SIZE_FACTOR` of the target size ``size``."""
+    return bool(dofs) and bool(abs(np.log(dofs / size)) <= np.log(SIZE_FACTOR))
+
+
+def _goal(name, dofs, value, goal, larger, unit, size):
+    """One target row; ``met`` is None when ``dofs`` is not at the target's ``size``."""
+    judged = _at_size(dofs, size)
+    met = (value >= goal if larger else value <= goal) if judged else None
+    return {
+        "target": name,
+        "dofs": dofs,
+        "value": value,
+        "goal": goal,
+        "larger_is_better": larger,
+        "size": size,
+        "judged": judged,
+        "met": None if met is None else bool(met),
+        "unit": unit,
+    }
 
 
 def _pick(rows, kind, dim, order, method, near=10**6):
@@ -40,9 +75,30 @@ _RATIO_TARGETS = (
 
 
 def targets(rows):
-    """The issue's targets as ``(name, measured, goal, met)`` rows.
+    """The targets measured in ``rows``, each against its goal at its size.
 
-    Taken from what was measured, at the size closest to 10^6 dofs.
+    Parameters
+    ----------
+    rows : list of dict
+        The rows of a ``femkron bench`` run (``kind``, ``dim``, ``order``, ``method``,
+        ``dofs``, ``seconds``, ...).
+
+    Returns
+    -------
+    list of dict
+        One row per target that the run measured: ``target`` (its name), ``dofs`` (where it
+        was measured), ``value``, ``goal``, ``larger_is_better``, ``unit``, ``size`` (the size
+        the target is defined at), ``judged`` (``dofs`` within :data:`SIZE_FACTOR` of
+        ``size``) and ``met`` (True/False when judged, else None).  Each is taken at the
+        measured size closest to its own.
+
+    Examples
+    --------
+    >>> row = dict(kind="solve", dim=2, order=1, dofs=10**4)
+    >>> rows = [dict(row, method="amg", seconds=2.0), dict(row, method="fdm", seconds=0.1)]
+    >>> goal = targets(rows)[0]
+    >>> goal["target"], round(goal["value"]), goal["judged"], goal["met"]
+    ('2D Q1 pyamg SA-CG / fdm', 20, False, None)
     """
     out = []
 
@@ -50,18 +106,7 @@ def targets(rows):
         if num is None or den is None or num["dofs"] != den["dofs"]:
             return
         value = num["seconds"] / den["seconds"]
-        met = value >= goal if larger else value <= goal
-        out.append(
-            {
-                "target": name,
-                "dofs": den["dofs"],
-                "value": value,
-                "goal": goal,
-                "larger_is_better": larger,
-                "met": bool(met),
-                "unit": unit,
-            }
-        )
+        out.append(_goal(name, den["dofs"], value, goal, larger, unit, TARGET_DOFS))
 
     for name, kind, dim, order, num, den, goal, larger in _RATIO_TARGETS:
         ratio(
@@ -81,39 +126,13 @@ def targets(rows):
         r = _pick(rows, "kappa", 2, p, "fdm-cg")
         if r is not None and r.get("iterations_by_cells"):
             its = [i for _, i in r["iterations_by_cells"]]
-            out.append(
-                {
-                    "target": f"2D Q{p} variable κ: fdm-CG iteration spread",
-                    "dofs": r["dofs"],
-                    "value": float(max(its) - min(its)),
-                    "goal": 2.0,
-                    "larger_is_better": False,
-                    "met": max(its) - min(its) <= 2,
-                    "unit": " it",
-                }
-            )
+            spread = float(max(its) - min(its))
+            name = f"2D Q{p} variable κ: fdm-CG iteration spread"
+            out.append(_goal(name, r["dofs"], spread, 2.0, False, " it", TARGET_DOFS))
     for r in rows:
         if r["kind"] == "scale":
-            out.append(
-                {
-                    "target": "3D Q1 scale run: seconds",
-                    "dofs": r["dofs"],
-                    "value": r["seconds"],
-                    "goal": 60.0,
-                    "larger_is_better": False,
-                    "met": r["seconds"] <= 60.0,
-                    "unit": "s",
-                }
-            )
-            out.append(
-                {
-                    "target": "3D Q1 scale run: peak GiB",
-                    "dofs": r["dofs"],
-                    "value": r["peak_bytes"] / 2**30,
-                    "goal": 8.0,
-                    "larger_is_better": False,
-                    "met": r["peak_bytes"] <= 8 * 2**30,
-                    "unit": "GiB",
-                }
-            )
+            at = {"dofs": r["dofs"], "larger": False, "size": SCALE_DOFS}
+            sec, gib = r["seconds"], r["peak_bytes"] / 2**30
+            out.append(_goal("3D Q1 scale run: seconds", value=sec, goal=60.0, unit="s", **at))
+            out.append(_goal("3D Q1 scale run: peak GiB", value=gib, goal=8.0, unit="GiB", **at))
     return out

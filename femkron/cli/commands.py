@@ -41,8 +41,10 @@ class UsageError(Exception):
 
 # ---- the manufactured problem ----------------------------------------------------------
 def manufactured(bounds, kappa=1.0, shift=0.0):
-    """``u = Π sin(π (x_d - a_d) / L_d)`` on the box: exact solution, source of
-    ``-κΔu + shift·u`` (shift = -k² for Helmholtz), gradient, and ``λ = Σ (π/L_d)²``.
+    """The manufactured solution ``u = Π sin(π (x_d - a_d) / L_d)`` on the box.
+
+    Gives the exact solution, the source of ``-κΔu + shift·u`` (shift = -k² for Helmholtz),
+    the gradient, and ``λ = Σ (π/L_d)²``.
     """
     dim = len(bounds)
     freq = [np.pi / (b - a) for a, b in bounds]
@@ -68,7 +70,16 @@ def manufactured(bounds, kappa=1.0, shift=0.0):
 
 
 def _cells(text, dim=None, name="--cells"):
-    """``"32"`` or ``"32,16"`` → a list of positive ints."""
+    """``"32"`` or ``"32,16"`` → a list of positive ints.
+
+    An empty ``text`` (``--cells ""``) is an error naming ``name``, not the default: the
+    callers pass the default themselves when the option is absent (``None``).
+    """
+    if not str(text).strip():
+        raise UsageError(
+            f"femkron: error: {name} must be a positive integer or a comma-separated list "
+            f"of them, got {text!r}"
+        )
     try:
         values = [int(t) for t in str(text).split(",") if t.strip()]
     except ValueError:
@@ -97,17 +108,21 @@ def _space(args, cells=None, refine=1):
 
         return TensorSpace.from_mesh(TensorMesh(meshes), order=args.order, nodes=args.nodes)
     dim = args.dim or 2
-    cells = cells if cells is not None else _cells(args.cells or "32", dim)
+    if cells is None:
+        cells = _cells("32" if args.cells is None else args.cells, dim)
     if len(cells) == 1:
         cells = cells * dim
     return TensorSpace.box([(0.0, 1.0)] * dim, cells=cells, order=args.order, nodes=args.nodes)
 
 
 def _check_args(args):
-    """The checks every command with a space makes before any work: mesh/box arguments,
-    order, output paths.
+    """The checks every command with a space makes before any work.
+
+    Checks the mesh/box arguments, the order and the output paths.
     """
-    if args.mesh is not None and (args.dim is not None or getattr(args, "cells", None)):
+    if args.mesh is not None and not args.mesh.strip():
+        raise UsageError(f"femkron: error: --mesh must name a file, got {args.mesh!r}")
+    if args.mesh is not None and (args.dim is not None or getattr(args, "cells", None) is not None):
         raise UsageError(
             "femkron: error: --mesh sets the box and the cells; leave out --dim and --cells"
         )
@@ -124,8 +139,9 @@ def _check_wavenumber(args, command):
 
 
 def _solve_stationary(args, V, k):
-    """Solve the manufactured Poisson (``k = 0``) or Helmholtz (wavenumber ``k``) problem
-    on ``V``: ``(solution, seconds, exact, grad)``.
+    """Solve the manufactured Poisson (``k = 0``) or Helmholtz (wavenumber ``k``) problem.
+
+    Solves on ``V``; returns ``(solution, seconds, exact, grad)``.
     """
     from ..problems import helmholtz, poisson
 
@@ -276,7 +292,7 @@ def cmd_convergence(args):
             raise UsageError(f"femkron: error: --levels must be >= 2, got {args.levels}")
         spaces = [_space(args, refine=2**i) for i in range(args.levels)]
     else:
-        counts = _cells(args.cells or "4,8,16,32", name="--cells")
+        counts = _cells("4,8,16,32" if args.cells is None else args.cells, name="--cells")
         if len(counts) < 2:
             raise UsageError("femkron: error: --cells needs at least two counts, e.g. 4,8,16")
         spaces = [_space(args, cells=[n]) for n in counts]
@@ -368,7 +384,10 @@ def cmd_eig(args):
     _check_args(args)
     if args.k < 1:
         raise UsageError(f"femkron: error: -k must be >= 1, got {args.k}")
-    V = _space(args, cells=_cells(args.cells or "16", args.dim) if args.mesh is None else None)
+    cells = None
+    if args.mesh is None:
+        cells = _cells("16" if args.cells is None else args.cells, args.dim)
+    V = _space(args, cells=cells)
     t0 = time.perf_counter()
     w, v = eigen(V, k=args.k)
     seconds = time.perf_counter() - t0

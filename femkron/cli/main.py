@@ -14,8 +14,15 @@ in a mesh file, or an unwritable output path) is one line on stderr and exit sta
 files are checked before any work is done and written atomically, so a failed run leaves
 nothing half-written.
 
-This module holds the parser and :func:`main`; the subcommands are in ``femkron._cli_commands``
-and their output (report lines, figures, JSON) in ``femkron._cli_output``.
+Python warnings raised while a command runs (a numpy overflow, a library's notice) never reach
+stderr as extra lines: on success each distinct one is one ``femkron: warning: ...`` line of the
+report (stdout, or stderr with ``--json -``); on an error only the error line is printed (a
+warning that a filter turns into an error, ``python -W error``, is that line).  When the
+reader of stdout goes away (``femkron convergence | head -2``) the command stops quietly with
+exit status 141 (128 + SIGPIPE), as the usual Unix tools do.
+
+This module holds the parser and :func:`main`; the subcommands are in :mod:`femkron.cli.commands`
+and their output (report lines, figures, JSON) in :mod:`femkron.cli.output`.
 
 Examples
 --------
@@ -31,7 +38,9 @@ femkron ...: eigenvalues of -Δ on the box [0, 1] (Dirichlet), Q3 (gll), 8 cells
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -105,16 +114,19 @@ def _problem_options(p):
 
 
 def _output_options(p, **helps):
-    """The output files a command offers, e.g. ``plot="save a figure"`` adds
-    ``--plot FILE`` (in the order given).
+    """Add the output files a command offers, as ``--NAME FILE`` options in the order given.
+
+    E.g. ``plot="save a figure"`` adds ``--plot FILE``.
     """
     for name, text in helps.items():
         p.add_argument(f"--{name}", metavar="FILE", help=text)
 
 
 def _command(sub, name, func, summary, description, examples):
-    """Add the subcommand ``name`` run by ``func``: a one-line ``summary`` (in
-    ``femkron --help``), a ``description`` and example command lines (in its ``--help``).
+    """Add the subcommand ``name`` run by ``func``.
+
+    It has a one-line ``summary`` (in ``femkron --help``), a ``description`` and example
+    command lines (in its ``--help``).
     """
     p = sub.add_parser(
         name,
@@ -139,6 +151,7 @@ def build_parser():
             "  femkron convergence --order 3 --plot rates.png\n"
             "  femkron eig --dim 2 -k 8\n"
             "  femkron info\n"
+            "  femkron bench --sizes 1e4          assembly and solver timings\n"
             "Run `femkron COMMAND --help` for the options of a command."
         ),
         formatter_class=_FMT,
@@ -271,21 +284,67 @@ def main(argv=None):
     """
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-        say.to_stderr = getattr(args, "json", None) == "-"
-        if args.command is None:
-            parser.print_help()
-            return 0
-        return args.func(args)
+        with warnings.catch_warnings(record=True) as caught:
+            args = parser.parse_args(argv)
+            say.to_stderr = getattr(args, "json", None) == "-"
+            if args.command is None:
+                parser.print_help()
+                status = 0
+            else:
+                status = args.func(args)
+        _report_warnings(caught)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except BrokenPipeError:
+        return _broken_pipe()
     except UsageError as err:
         print(_one_line(err), file=sys.stderr)  # an argument may hold a line break
         return 2
     except (FemkronError, OSError, ValueError, MemoryError) as err:
         print(f"femkron: error: {_one_line(err)}", file=sys.stderr)
         return 2
+    except Warning as err:  # a warnings filter set to "error" (python -W error, PYTHONWARNINGS)
+        print(f"femkron: error: {type(err).__name__}: {_one_line(err)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # pragma: no cover
         print("femkron: interrupted", file=sys.stderr)
         return 130
+
+
+#: At most this many distinct warnings are reported; a count stands for the rest.
+_MAX_WARNINGS = 5
+
+
+def _report_warnings(caught):
+    """Report the warnings ``caught`` during a successful command, one line per distinct one.
+
+    Routed through :func:`~femkron.cli.output.say` (the report's stream), never through
+    Python's ``warnings`` printing, so stderr stays empty on success.
+    """
+    seen = []
+    for w in caught:
+        line = f"{w.category.__name__}: {_one_line(w.message)}"
+        if line not in seen:
+            seen.append(line)
+    for line in seen[:_MAX_WARNINGS]:
+        say(f"femkron: warning: {line}")
+    if len(seen) > _MAX_WARNINGS:
+        say(f"femkron: warning: {len(seen) - _MAX_WARNINGS} more warning(s) not shown")
+
+
+def _broken_pipe():
+    """Stop quietly after the reader of stdout went away; returns 141 (128 + SIGPIPE).
+
+    As the Python documentation on SIGPIPE recommends, stdout is pointed at devnull so that
+    the interpreter's final flush does not fail a second time.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
+        pass
+    return 141
 
 
 def _one_line(err):

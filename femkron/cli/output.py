@@ -27,8 +27,10 @@ __all__ = [
 
 
 def _probe(path, name):
-    """Check ``path`` like :func:`check_writable`, then create and remove a scratch file next
-    to it, so a folder that looks writable but is not fails before any work is done.
+    """Check ``path`` like :func:`check_writable`, then try a scratch file next to it.
+
+    The scratch file is created and removed, so a folder that looks writable but is not fails
+    before any work is done.
     """
     import tempfile
 

@@ -48,8 +48,9 @@ SLAB_ENTRIES = 2**22
 
 
 def reference_tables(space, q):
-    """Values ``B`` and reference derivatives ``D`` (``d/dξ``) of the basis of ``space`` at
-    ``q`` Gauss points of [-1, 1], both of shape ``(q, p + 1)``.
+    """Values ``B`` and reference derivatives ``D`` (``d/dξ``) of the basis of ``space``.
+
+    Both are taken at ``q`` Gauss points of [-1, 1] and have shape ``(q, p + 1)``.
     """
     B, D, _ = space._reference_tables(q)
     return B, D
@@ -64,8 +65,9 @@ def canonical_csr(A):
 
 
 def as_conditions(V, bcs):
-    """``bcs`` as :class:`~femkron.BoundaryConditions` on ``V`` (a dict of face conditions
-    is converted; ``None`` and a BoundaryConditions pass through).
+    """``bcs`` as :class:`~femkron.BoundaryConditions` on ``V``.
+
+    A dict of face conditions is converted; ``None`` and a BoundaryConditions pass through.
     """
     if bcs is None or isinstance(bcs, BoundaryConditions):
         return bcs
@@ -85,8 +87,9 @@ def _dof_map(P, n):
 
 
 class _Axis:
-    """Sparsity pattern of one axis on its constrained dofs, and where every element entry
-    ``(cell, a, c)`` sits in it.
+    """Sparsity pattern of one axis on its constrained dofs, and where element entries sit.
+
+    Gives, with the pattern, where every element entry ``(cell, a, c)`` sits in it.
     """
 
     def __init__(self, space, P):
@@ -115,8 +118,10 @@ class _Axis:
 
 
 def _element_kernel(tables, D):
-    """The matrix ``K`` with ``local = C @ K``: rows run over (term, q_0, ..., q_{D-1}),
-    columns over the element entries ``(a_0, ..., a_{D-1}, c_0, ..., c_{D-1})`` (C order).
+    """The matrix ``K`` with ``local = C @ K``.
+
+    Rows run over (term, q_0, ..., q_{D-1}), columns over the element entries
+    ``(a_0, ..., a_{D-1}, c_0, ..., c_{D-1})`` (C order).
 
     ``tables`` holds, per term, one table ``T_d[q, a, c]`` per axis.
     """
@@ -134,10 +139,12 @@ def _element_kernel(tables, D):
 
 
 def assemble_weighted(V, c, c_sigma, quad, bcs=None):
-    """Assemble from weighted coefficients at the Gauss points (see
-    :func:`femkron.coefficients.weighted_coefficients`): ``Σ_d (⊗B..D_d..B)ᵀ diag(c_d)
-    (⊗B..D_d..B) + (⊗B)ᵀ diag(c_sigma) (⊗B)`` element by element, on the free dofs of
-    ``bcs`` (``None``: all dofs).  Robin terms of ``bcs`` are added.  Returns CSR.
+    """Assemble from weighted coefficients at the Gauss points, element by element, as CSR.
+
+    The coefficients are those of :func:`femkron.coefficients.weighted_coefficients`; the
+    result is ``Σ_d (⊗B..D_d..B)ᵀ diag(c_d) (⊗B..D_d..B) + (⊗B)ᵀ diag(c_sigma) (⊗B)``,
+    assembled element by element on the free dofs of ``bcs`` (``None``: all dofs).  Robin
+    terms of ``bcs`` are added.  Returns CSR.
     """
     V = as_tensor_space(V)
     bcs = as_conditions(V, bcs)

@@ -393,8 +393,9 @@ class BoundaryConditions:
         return coords
 
     def boundary_values(self):
-        """Full-size grid with the Dirichlet data at the Dirichlet dofs, zero elsewhere
-        (``None`` when all Dirichlet data are zero).
+        """Full-size grid with the Dirichlet data at the Dirichlet dofs, zero elsewhere.
+
+        ``None`` when all Dirichlet data are zero.
 
         Examples
         --------
@@ -496,9 +497,10 @@ class BoundaryConditions:
         return out
 
     def axis_matrices(self, kappa=1.0):
-        """Constrained dense 1D ``(K_d, M_d)`` per axis for a constant ``kappa``, Robin terms
-        folded into ``K_d`` (so ``Σ_d M..K_d..M`` is the constrained stiffness); read from
-        the separable record of the constrained operator.
+        """Constrained dense 1D ``(K_d, M_d)`` per axis for a constant ``kappa``.
+
+        Robin terms are folded into ``K_d`` (so ``Σ_d M..K_d..M`` is the constrained
+        stiffness); read from the separable record of the constrained operator.
 
         Examples
         --------

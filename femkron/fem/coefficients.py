@@ -140,16 +140,19 @@ def is_constant_coefficient(kappa):
 
 
 def is_kronecker_coefficient(kappa):
-    """True when ``kappa`` keeps the stiffness one exact Kronecker sum (a constant, an
-    :class:`Anisotropic` of numbers, or a separable tuple of per-axis factors).
+    """True when ``kappa`` keeps the stiffness one exact Kronecker sum.
+
+    Such a ``kappa`` is a constant, an :class:`Anisotropic` of numbers, or a separable tuple of
+    per-axis factors.
     """
     return is_constant_coefficient(kappa) or isinstance(kappa, (tuple, list))
 
 
 # ---- sampling on the Gauss grid ----------------------------------------------------------
 def coefficient_quad(V, quad=None):
-    """Gauss points per cell and axis used for variable coefficients: ``p + 2`` by default
-    (one number for every axis, or one per axis).
+    """Gauss points per cell and axis used for variable coefficients: ``p + 2`` by default.
+
+    ``quad`` is one number for every axis, or one per axis.
     """
     spaces = axis_spaces(V)
     dim = len(spaces)
@@ -175,8 +178,9 @@ def quadrature_points(V, quad=None):
 
 
 def gauss_weights(V, quad):
-    """Per-axis physical Gauss weights and Jacobians ``h/2`` (flat, cell by cell) for
-    ``quad`` points per cell and axis: two lists of 1D arrays.
+    """Per-axis physical Gauss weights and Jacobians ``h/2`` (flat, cell by cell).
+
+    For ``quad`` points per cell and axis; returns two lists of 1D arrays.
     """
     weights, jac = [], []
     for s, q in zip(axis_spaces(V), quad):
@@ -265,9 +269,11 @@ def coefficient_components(V, kappa, quad=None, name="kappa"):
 
 
 def weight_components(components, W, jac):
-    """``c_d = κ_d · W / J_d²`` per axis ``d``: diffusion components on the Gauss grid times
-    the tensor weights ``W`` and over the squared Jacobian of axis ``d`` (a component shared
-    by several axes is multiplied by ``W`` once).
+    """``c_d = κ_d · W / J_d²`` per axis ``d``.
+
+    The diffusion components on the Gauss grid times the tensor weights ``W`` and over the
+    squared Jacobian of axis ``d`` (a component shared by several axes is multiplied by ``W``
+    once).
     """
     D = len(components)
     cache, out = {}, []

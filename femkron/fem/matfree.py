@@ -176,8 +176,9 @@ class MatrixFreeOperator:
         return cls._from_values(V, bcs, quad, None, 1.0, None, 0.0)
 
     def mass_operator(self):
-        """The mass operator ``∫ u v`` on the same space, quadrature, conditions and Gauss
-        grid, so that it combines with this one (``M + θ dt A``).
+        """The mass operator ``∫ u v`` on the same space, quadrature, conditions and Gauss grid.
+
+        Built so that it combines with this one (``M + θ dt A``).
 
         Examples
         --------
@@ -321,6 +322,7 @@ class MatrixFreeOperator:
         )
 
     def dot(self, x):
+        """The operator applied to ``x`` (``self @ x``)."""
         return self @ x
 
     def diagonal(self):

@@ -177,8 +177,10 @@ class Mesh1D:
         return self.b - self.a
 
     def locate(self, x):
-        """Index of the cell holding each point (points on a node go to the cell on the left,
-        except the first node).  Points outside ``[a, b]`` raise.
+        """Index of the cell holding each point.
+
+        Points on a node go to the cell on the left, except the first node.  Points outside
+        ``[a, b]`` raise.
 
         Examples
         --------
@@ -254,6 +256,7 @@ class TensorMesh:
 
     @property
     def dim(self):
+        """Number of axes."""
         return len(self.meshes)
 
     @property
@@ -263,10 +266,12 @@ class TensorMesh:
 
     @property
     def bounds(self):
+        """The interval ``(a, b)`` of each axis."""
         return tuple((m.a, m.b) for m in self.meshes)
 
     @property
     def volume(self):
+        """Volume of the box: the product of the axis lengths, as a float."""
         return float(np.prod([m.length for m in self.meshes]))
 
     def __len__(self):

@@ -1,5 +1,6 @@
-"""Fast diagonalization of a separable fit of a variable coefficient: the preconditioner of
-the matrix-free operator.
+"""Fast diagonalization of a separable fit of a variable coefficient.
+
+It is the preconditioner of the matrix-free operator.
 
 A general coefficient ``κ`` is fitted, in the weighted least-squares sense of ``log κ``, by
 ``κ̃_d(x) = k_d(x_d) Π_{e≠d} m_e(x_e)``; the operator with ``κ̃`` is a Kronecker sum of 1D
@@ -35,8 +36,9 @@ _OPERATOR_FIELDS = ("V", "geometry", "kappa_values", "sigma_values", "quad", "bc
 
 
 def _transform_axes(V, bcs):
-    """Whether every axis is uniform Q1 with Dirichlet or periodic ends (constant-coefficient
-    factors then are Toeplitz/circulant: sine/Fourier transforms).
+    """Whether every axis is uniform Q1 with Dirichlet or periodic ends.
+
+    Constant-coefficient factors then are Toeplitz/circulant: sine/Fourier transforms.
     """
     if bcs is None:
         return False
@@ -49,8 +51,9 @@ def _transform_axes(V, bcs):
 
 
 def _weighted_mean(values, weights, keep):
-    """Weighted mean of ``values`` (an array on the Gauss grid) over every axis but
-    ``keep``: a 1D array along ``keep``.
+    """Weighted mean of ``values`` (an array on the Gauss grid) over every axis but ``keep``.
+
+    Returns a 1D array along ``keep``.
     """
     X = values
     for e in reversed(range(values.ndim)):
@@ -167,12 +170,9 @@ class SeparablePreconditioner:
             M = s.mass(np.exp(beta[d]).reshape(cells, q))
             bcs = op.bcs
             if bcs is not None:
-                ax = bcs.axes[d]
-                if ax != "periodic" and op.boundary is not None:
-                    for side, cond in enumerate(ax):
-                        if cond.kind == "robin" and cond.alpha != 0.0:
-                            E = s.boundary("left" if side == 0 else "right")
-                            K = K + (op.boundary_scale * cond.alpha) * E
+                R = bcs.axis_robin(d) if op.boundary is not None else None
+                if R is not None:
+                    K = K + op.boundary_scale * R
                 P = bcs.P[d]
                 K, M = P.T @ K @ P, P.T @ M @ P
             Ks.append(K.toarray())

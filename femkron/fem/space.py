@@ -101,8 +101,10 @@ class Space1D:
         return m.nodes[:-1, None] + 0.5 * m.h[:, None] * (np.asarray(xi)[None, :] + 1.0)
 
     def default_quadrature(self, coef=None):
-        """Gauss points per cell used by the matrices: ``p + 1`` (exact for constant
-        coefficients), ``2p + 2`` when a coefficient function is given.
+        """Gauss points per cell used by the matrices.
+
+        ``p + 1`` (exact for constant coefficients), ``2p + 2`` when a coefficient function is
+        given.
 
         Examples
         --------
@@ -223,8 +225,9 @@ class Space1D:
         return self._bilinear(coef, quad, "d", "d", -1, "coef")
 
     def mass(self, coef=None, quad=None, lumped=False):
-        """Mass matrix ``M[i, j] = ∫ c φ_i φ_j dx`` as CSR (shared and read-only without
-        ``coef`` and ``quad``, as for :meth:`stiffness`).
+        """Mass matrix ``M[i, j] = ∫ c φ_i φ_j dx`` as CSR.
+
+        Shared and read-only without ``coef`` and ``quad``, as for :meth:`stiffness`.
 
         ``lumped=True`` uses the nodal (Gauss–Lobatto) rule of the element's nodes instead of
         exact quadrature; with GLL nodes the result is diagonal.
@@ -296,8 +299,10 @@ class Space1D:
 
     # ---- evaluation ---------------------------------------------------------------------
     def basis_at_quadrature(self, points, derivative=0):
-        """CSR matrix mapping dofs to values (or ``derivative=1``: x-derivatives) at the
-        Gauss points of every cell, flattened cell by cell: shape ``(cells*points, ndofs)``.
+        """CSR matrix mapping dofs to values (or x-derivatives) at the Gauss points of every cell.
+
+        ``derivative=1`` gives x-derivatives; the points are flattened cell by cell: shape
+        ``(cells*points, ndofs)``.
 
         Examples
         --------
@@ -320,8 +325,10 @@ class Space1D:
         return sp.csr_matrix((vals.ravel(), (rows, cols)), shape=(cells * q, self.ndofs))
 
     def eval_matrix(self, points, derivative=0):
-        """CSR matrix ``E`` with ``E @ u`` = the function with dofs ``u`` (or its derivative,
-        ``derivative=1``) at arbitrary points of the interval.
+        """CSR matrix ``E`` that evaluates a function from its dofs at arbitrary points.
+
+        ``E @ u`` = the function with dofs ``u`` (or its derivative, ``derivative=1``) at
+        arbitrary points of the interval.
 
         Examples
         --------

@@ -158,14 +158,17 @@ class TensorSpace:
 
     @property
     def orders(self):
+        """The polynomial order of each axis."""
         return tuple(s.order for s in self.spaces)
 
     @property
     def bounds(self):
+        """The interval ``(a, b)`` of each axis (the mesh's)."""
         return self.mesh.bounds
 
     @property
     def volume(self):
+        """Volume of the box (the mesh's)."""
         return self.mesh.volume
 
     @property
@@ -226,8 +229,10 @@ def _per_axis(value, dim, name):
 
 
 def as_tensor_space(V):
-    """``V`` itself when it is a :class:`TensorSpace`; a :class:`Space1D` as the 1D tensor
-    space; anything else is a :class:`TypeError` naming ``V``.
+    """``V`` as a :class:`TensorSpace`.
+
+    ``V`` itself when it is a :class:`TensorSpace`; a :class:`Space1D` as the 1D tensor space;
+    anything else is a :class:`TypeError` naming ``V``.
 
     Examples
     --------
@@ -300,8 +305,10 @@ def stiffness(V, kappa=None, tol=1e-12, quad=None, expansions=None):
 
 
 def mass(V, coef=None, tol=1e-12, quad=None, expansions=None):
-    """Mass operator ``∫ c u v`` as a :class:`KronOperator` (``coef`` as in :func:`stiffness`,
-    but may be zero or negative; ``tol``, ``quad`` and ``expansions`` too).
+    """Mass operator ``∫ c u v`` as a :class:`KronOperator`.
+
+    ``coef`` as in :func:`stiffness`, but may be zero or negative; ``tol``, ``quad`` and
+    ``expansions`` too.
     """
     V = as_tensor_space(V)
     terms = []

@@ -1,5 +1,6 @@
-"""Files: mesh descriptions in TOML (:mod:`~femkron.io.meshfile`) and VTK export through
-meshio (:mod:`~femkron.io.vtk`).
+"""Files: mesh descriptions in TOML and VTK export through meshio.
+
+Mesh files are in :mod:`~femkron.io.meshfile`, VTK export in :mod:`~femkron.io.vtk`.
 """
 
 from .meshfile import MeshFileError, load_mesh, mesh_text, read_mesh_text, save_mesh

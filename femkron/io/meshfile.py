@@ -23,7 +23,9 @@ explicit nodes::
 
 :func:`load_mesh` reads such a file into a :class:`~femkron.TensorMesh`; :func:`save_mesh`
 writes one (parameters when the mesh came from a constructor, explicit nodes otherwise).
-Errors name the file, the key and its line.
+Errors name the file, the key and its line.  A file may ask for at most :data:`MAX_CELLS`
+cells per axis (and all axes together for no more than :func:`~femkron.memory_limit`), and may
+nest arrays at most :data:`MAX_NESTING` deep; both are checked before anything is built.
 
 Examples
 --------
@@ -44,12 +46,14 @@ from __future__ import annotations
 import math
 import os
 import re
+import reprlib
 import sys
 
 import numpy as np
 
 from .._files import atomic_path
-from ..errors import FemkronTypeError, FemkronValueError
+from .._limits import check_allocation
+from ..errors import FemkronTypeError, FemkronValueError, ResourceError
 from ..fem.mesh import Mesh1D, TensorMesh
 
 __all__ = ["load_mesh", "save_mesh", "read_mesh_text", "mesh_text", "MeshFileError"]
@@ -68,6 +72,15 @@ AXIS_KEYS = {
 }
 _TOP_KEYS = ("description", "axis")
 _OPTIONAL_AXIS_KEYS = ("kind", "name")
+#: Most cells (or nodes - 1) a mesh file may give one axis, whatever the memory limit.
+MAX_CELLS = 10**7
+#: Deepest nesting of arrays and inline tables read (a mesh file needs one level).
+MAX_NESTING = 16
+#: Bytes per node a parametrised axis takes while it is built (as ``Mesh1D`` estimates).
+_NODE_BYTES = 24
+
+_REPR = reprlib.Repr()  # values in messages: bounded in length and nesting depth
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 3, 40, 40, 40
 
 
 class MeshFileError(FemkronValueError):
@@ -104,7 +117,7 @@ def _line_of(text, key, axis=None):
         span = range(h, end)
     else:
         return None
-    pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
+    pattern = re.compile(rf"\s*([\"']?){re.escape(key)}\1\s*[=.]")  # key = or key.sub =
     for j in span:
         if pattern.match(lines[j]):
             return j + 1
@@ -118,25 +131,90 @@ def _where(name, text, key, axis=None):
     return f"{name}: {label}{at}"
 
 
+def _where_at(name, text, pos):
+    """``"file: axis[i].key, line n"`` for the key written on the line of character ``pos``."""
+    line = text.count("\n", 0, pos) + 1
+    lines, sections = _axis_lines(text)
+    axis = next((k for k, (h, end) in enumerate(sections) if h <= line <= end), None)
+    written = lines[line - 1] if line <= len(lines) else ""
+    match = re.match(r"\s*(?:([A-Za-z0-9_-]+)|\"([^\"]*)\"|'([^']*)')\s*[=.]", written)
+    key = next((k for k in match.groups() if k is not None), None) if match else None
+    if axis is None:
+        label = key
+    else:
+        label = f"axis[{axis}].{key}" if key else f"axis[{axis}]"
+    return f"{name}: {label}, line {line}" if label else f"{name}: line {line}"
+
+
+_SCAN = re.compile(r"[\[\]{}\"'#]")
+_STRING_END = {  # from after the opening quote(s) to after the closing one(s)
+    '"""': re.compile(r'(?:[^"\\]|\\[\s\S]|"(?!""))*(?:"""|\Z)'),
+    "'''": re.compile(r"(?:[^']|'(?!''))*(?:'''|\Z)"),
+    '"': re.compile(r'(?:[^"\\\n]|\\.)*(?:"|\n|\Z)'),
+    "'": re.compile(r"[^'\n]*(?:'|\n|\Z)"),
+}
+
+
+def _nesting(text):
+    """Deepest nesting of arrays and inline tables in TOML ``text``, found without parsing it.
+
+    Returns ``(depth, pos)``: ``pos`` is where the outermost bracket of the deepest run opens.
+    Strings and comments are skipped; the scan takes linear time and no recursion.
+    """
+    depth = deepest = start = where = pos = 0
+    while True:
+        match = _SCAN.search(text, pos)
+        if match is None:
+            return deepest, where
+        c, pos = match.group(), match.end()
+        if c == "#":
+            end = text.find("\n", pos)
+            pos = len(text) if end < 0 else end
+        elif c in "\"'":
+            quote = c * 3 if text.startswith(c * 3, match.start()) else c
+            pos = _STRING_END[quote].match(text, match.start() + len(quote)).end()
+        elif c in "[{":
+            if depth == 0:
+                start = match.start()
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, start
+        else:
+            depth = max(depth - 1, 0)
+
+
+def _too_deep(name, text, depth, pos):
+    """The error for arrays or inline tables nested ``depth`` deep, opening at ``pos``."""
+    return MeshFileError(
+        f"{_where_at(name, text, pos)}: arrays or inline tables nested {depth} deep; a mesh "
+        f"file needs one level (nodes = [0.0, 0.5, 1.0]) and at most {MAX_NESTING} are read"
+    )
+
+
 def read_mesh_text(text, name="<string>"):
-    """Parse the TOML text of a mesh file into a :class:`~femkron.TensorMesh`.
+    r"""Parse the TOML text of a mesh file into a :class:`~femkron.TensorMesh`.
 
     ``name`` is used in error messages (the file name).
 
     Examples
     --------
-    >>> m = read_mesh_text('[[axis]]\\nkind = "chebyshev"\\na = -1.0\\nb = 1.0\\ncells = 4\\n')
+    >>> m = read_mesh_text('[[axis]]\nkind = "chebyshev"\na = -1.0\nb = 1.0\ncells = 4\n')
     >>> m.dim, m[0].kind, m[0].cells
     (1, 'chebyshev', 4)
-    >>> read_mesh_text('[[axis]]\\nkind = "uniform"\\na = 0\\nb = 1\\ncells = 0\\n', "bar.toml")
+    >>> read_mesh_text('[[axis]]\nkind = "uniform"\na = 0\nb = 1\ncells = 0\n', "bar.toml")
     Traceback (most recent call last):
     ...
     femkron.io.meshfile.MeshFileError: bar.toml: axis[0].cells, line 5: cells must be >= 1, got 0
     """
+    depth, pos = _nesting(text)
+    if depth > MAX_NESTING:  # the parser would recurse once per level
+        raise _too_deep(name, text, depth, pos)
     try:
         data = _toml.loads(text)
     except _toml.TOMLDecodeError as err:
         raise MeshFileError(f"{name}: not valid TOML: {err}") from None
+    except RecursionError:  # a parser on a short stack; MAX_NESTING normally prevents it
+        raise _too_deep(name, text, depth, pos) from None
     for key in data:
         if key not in _TOP_KEYS:
             raise MeshFileError(
@@ -150,7 +228,9 @@ def read_mesh_text(text, name="<string>"):
         raise MeshFileError(
             f"{name}: needs at least one [[axis]] table (one per axis: x, then y, then z)"
         )
-    meshes = [_read_axis(name, text, i, table) for i, table in enumerate(axes)]
+    specs = [_read_axis(name, text, i, table) for i, table in enumerate(axes)]
+    _check_size(name, text, specs)
+    meshes = [_make_axis(name, text, i, *spec) for i, spec in enumerate(specs)]
     mesh = TensorMesh(meshes)
     mesh.description = data.get("description", "")
     return mesh
@@ -166,7 +246,7 @@ def _read_axis(name, text, i, table):
     if not isinstance(kind, str) or kind not in AXIS_KEYS:
         raise MeshFileError(
             f"{_where(name, text, 'kind', i)}: kind must be one of "
-            f"{', '.join(repr(k) for k in AXIS_KEYS)}, got {kind!r}"
+            f"{', '.join(repr(k) for k in AXIS_KEYS)}, got {_REPR.repr(kind)}"
         )
     required = AXIS_KEYS[kind]
     for key in table:
@@ -196,20 +276,55 @@ def _read_axis(name, text, i, table):
                 raise MeshFileError(
                     f"{_where(name, text, key, i)}: nodes must be an array of numbers"
                 )
+            if len(value) > MAX_CELLS + 1:
+                raise MeshFileError(
+                    f"{_where(name, text, key, i)}: {len(value)} nodes are more than the "
+                    f"{MAX_CELLS + 1} per axis a mesh file may give (build larger meshes "
+                    "with femkron.Mesh1D)"
+                )
         elif key == "cells":
             if isinstance(value, bool) or not isinstance(value, int):
                 raise MeshFileError(
-                    f"{_where(name, text, key, i)}: cells must be an integer, got {value!r}"
+                    f"{_where(name, text, key, i)}: cells must be an integer, "
+                    f"got {_REPR.repr(value)}"
+                )
+            if value > MAX_CELLS:
+                raise MeshFileError(
+                    f"{_where(name, text, key, i)}: cells = {_REPR.repr(value)} is more than "
+                    f"the {MAX_CELLS} per axis a mesh file may ask for (build larger meshes "
+                    "with femkron.Mesh1D)"
                 )
         elif isinstance(value, bool) or not isinstance(value, (int, float)):
             raise MeshFileError(
-                f"{_where(name, text, key, i)}: {key} must be a number, got {value!r}"
+                f"{_where(name, text, key, i)}: {key} must be a number, got {_REPR.repr(value)}"
             )
         args[key] = value
+    return table, kind, args
+
+
+def _check_size(name, text, specs):
+    """Refuse, before anything is built, axes that together exceed the memory limit.
+
+    ``specs`` holds ``(table, kind, args)`` per axis; the message names the largest axis.
+    """
+    sizes = [args.get("cells", 0) for _, _, args in specs]
+    nbytes = sum(_NODE_BYTES * (cells + 1) for cells in sizes if cells > 0)
+    try:
+        check_allocation(nbytes, "the mesh", "use fewer cells")
+    except ResourceError as err:
+        i = int(np.argmax(sizes))
+        raise MeshFileError(f"{_where(name, text, 'cells', i)}: {err}") from None
+
+
+def _make_axis(name, text, i, table, kind, args):
+    """Build axis ``i`` from its checked ``args``; errors name the key and its line."""
+    required = AXIS_KEYS[kind]
     try:
         if kind == "nodes":
             return Mesh1D(args["nodes"])
         return getattr(Mesh1D, kind)(**args)
+    except ResourceError as err:  # pragma: no cover - _check_size refuses these first
+        raise MeshFileError(f"{_where(name, text, 'cells', i)}: {err}") from None
     except (FemkronValueError, FemkronTypeError) as err:
         msg = str(err)
         key = next((k for k in required if msg.startswith(k) and k in table), None)
@@ -219,7 +334,7 @@ def _read_axis(name, text, i, table):
 
 
 def load_mesh(path):
-    """Read a mesh file (TOML, see :mod:`femkron.io`) into a :class:`~femkron.TensorMesh`.
+    r"""Read a mesh file (TOML, see :mod:`femkron.io`) into a :class:`~femkron.TensorMesh`.
 
     Parameters
     ----------
@@ -241,7 +356,7 @@ def load_mesh(path):
     >>> import femkron as fk
     >>> path = os.path.join(tempfile.mkdtemp(), "bar.toml")
     >>> with open(path, "w") as fh:
-    ...     _ = fh.write('[[axis]]\\nkind = "nodes"\\nnodes = [0.0, 0.25, 1.0]\\n')
+    ...     _ = fh.write('[[axis]]\nkind = "nodes"\nnodes = [0.0, 0.25, 1.0]\n')
     >>> fk.load_mesh(path)[0].h
     array([0.25, 0.75])
     """
@@ -332,8 +447,9 @@ def _rebuilds(m):
 
 
 def save_mesh(mesh, path, description=None):
-    """Write ``mesh`` (a :class:`~femkron.Mesh1D` or :class:`~femkron.TensorMesh`) as a TOML
-    mesh file that :func:`load_mesh` reads back to the same nodes.
+    """Write ``mesh`` as a TOML mesh file that :func:`load_mesh` reads back to the same nodes.
+
+    ``mesh`` is a :class:`~femkron.Mesh1D` or :class:`~femkron.TensorMesh`.
 
     Uniform, graded and Chebyshev axes are written by their parameters, other axes by their
     nodes (``repr`` precision, so they round-trip exactly).  The file is written to a temporary

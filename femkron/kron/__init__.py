@@ -1,5 +1,6 @@
-"""Plain Kronecker algebra: sums of Kronecker products of small matrices, knowing nothing of
-finite elements.
+"""Plain Kronecker algebra: sums of Kronecker products of small matrices.
+
+It knows nothing of finite elements.
 
 * :mod:`~femkron.kron.operator` — :class:`KronOperator` ``Σ_t c_t A_t1⊗…⊗A_td``;
 * :mod:`~femkron.kron.structure` — the separable record of an operator (per-axis pencils);

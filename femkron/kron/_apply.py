@@ -58,9 +58,11 @@ class _Kernel:
         self.shape = A.shape
 
     def apply(self, U, axis, out=None, add=False):
-        """``A`` along ``axis`` of ``U``, written to ``out`` (a C-contiguous array of the
-        result's shape) when given, or added to it with ``add=True``; ``identity`` returns
-        ``U`` itself (and adds it to ``out`` with ``add=True``).
+        """``A`` along ``axis`` of ``U``, written to ``out`` when given, or added to it.
+
+        ``out`` is a C-contiguous array of the result's shape; the result is added to it with
+        ``add=True``; ``identity`` returns ``U`` itself (and adds it to ``out`` with
+        ``add=True``).
         """
         shape = U.shape
         if shape[axis] != self.shape[1]:
@@ -118,8 +120,10 @@ class _Dense(_Kernel):
 
 
 class _Sparse(_Kernel):
-    """A sparse factor, applied by :func:`csr_apply3` (scipy's CSR loop over many
-    right-hand sides, in place); ``I_c ⊗ A`` blocks of middle axes are kept.
+    """A sparse factor, applied by :func:`csr_apply3`.
+
+    That is scipy's CSR loop over many right-hand sides, in place; ``I_c ⊗ A`` blocks of middle
+    axes are kept.
     """
 
     kind = "sparse"
@@ -145,8 +149,9 @@ class _Sparse(_Kernel):
 
 
 class _Band(_Sparse):
-    """A square sparse factor with few diagonals (applied like :class:`_Sparse`; the cost
-    model compares its diagonals with a dense product).
+    """A square sparse factor with few diagonals, applied like :class:`_Sparse`.
+
+    The cost model compares its diagonals with a dense product.
     """
 
     kind = "band"
@@ -157,9 +162,10 @@ class _Band(_Sparse):
 
 
 def csr_apply3(A, U3, a, n, b, out=None, add=False, block=None):
-    """``A`` (CSR, ``m × n``) along the middle axis of ``U3`` (``(a, n, b)``, C-contiguous
-    float64) into ``out`` (``(a, m, b)``), or added to it: scipy's multi-vector CSR loop
-    over many right-hand sides at once.
+    """``A`` (CSR, ``m × n``) along the middle axis of ``U3`` into ``out``, or added to it.
+
+    ``U3`` is ``(a, n, b)``, C-contiguous float64, and ``out`` is ``(a, m, b)``; applied by
+    scipy's multi-vector CSR loop over many right-hand sides at once.
 
     * first axis (``a = 1``): one product with the ``(n, b)`` matrix of grid lines;
     * middle axes: each ``(n, b)`` slab when ``b`` is wide, else the block-diagonal
@@ -205,8 +211,9 @@ def csr_apply3(A, U3, a, n, b, out=None, add=False, block=None):
 
 
 def _csr_matmul(A, X, Y, add):
-    """``Y = A @ X`` (or ``Y += A @ X``) for a CSR ``A`` and C-contiguous 2D ``X``, ``Y``,
-    written in place: scipy's multi-vector CSR loop, without its temporary result.
+    """``Y = A @ X`` (or ``Y += A @ X``) for a CSR ``A`` and C-contiguous 2D ``X``, ``Y``.
+
+    Written in place: scipy's multi-vector CSR loop, without its temporary result.
     """
     if _csr_matvecs is None or not (X.flags.c_contiguous and Y.flags.c_contiguous):
         if add:

@@ -84,8 +84,10 @@ class _Axis:
 
 
 class _Level:
-    """Kronecker pattern of an outer axis pattern A with an inner pattern B, and the plan
-    (row groups as strided progressions, inner-row chunks) shared by values and indices.
+    """Kronecker pattern of an outer axis pattern A with an inner pattern B, and the plan.
+
+    The plan (row groups as strided progressions, inner-row chunks) is shared by values and
+    indices.
     """
 
     def __init__(self, ptrA, idxA, ncA, ptrB, idxB, ncB, idx_dtype):
@@ -196,8 +198,9 @@ class _Level:
 
 
 def _progressions(rows, starts):
-    """Split sorted ``rows`` into arithmetic progressions whose ``starts`` are progressions
-    too (so their output blocks form one strided view).
+    """Split sorted ``rows`` into arithmetic progressions whose ``starts`` are progressions too.
+
+    So their output blocks form one strided view.
     """
     if rows.size <= 2:
         return [rows]

@@ -40,15 +40,22 @@ import time
 import numpy as np
 import scipy.fft as sfft
 import scipy.linalg as sla
+import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .._limits import check_allocation
 from .._validate import as_real, check_choice
 from ..errors import FemkronTypeError, FemkronValueError
 from .operator import KronOperator, apply_axis
-from .structure import StructureError, _dense, pencils, separable_structure  # noqa: F401
+from .structure import StructureError, _dense, _same, pencils, separable_structure  # noqa: F401
 
-__all__ = ["FastDiagonalization", "StructureError", "separable_structure", "FFT_MIN"]
+__all__ = [
+    "FastDiagonalization",
+    "StructureError",
+    "separable_structure",
+    "transform_kind",
+    "FFT_MIN",
+]
 
 #: Axes with fewer dofs use dense products even when a sine/Fourier transform applies
 #: (measured crossover of a DST-I against two BLAS products per axis); lengths whose FFT is
@@ -60,18 +67,37 @@ _STRUCTURE_RTOL = 1e-13
 FFT_WORKERS = -1
 
 
+def _matrix(A):
+    """A 1D factor as CSR (sparse input) or a float array."""
+    return sp.csr_matrix(A, dtype=float) if sp.issparse(A) else np.asarray(A, dtype=float)
+
+
+def _values(A):
+    return A.data if sp.issparse(A) else A
+
+
+def _absmax(A):
+    return float(np.abs(_values(A)).max(initial=0.0))
+
+
+def _asymmetry(A):
+    return _absmax(A - A.T)
+
+
 def _tridiagonal_toeplitz(A):
     """``(diagonal, off-diagonal)`` when ``A`` is symmetric tridiagonal Toeplitz, else None."""
     n = A.shape[0]
     if n < 2:
         return None
-    scale = max(np.abs(A).max(), 1e-300)
-    tol = _STRUCTURE_RTOL * scale
-    d0, d1 = np.diag(A), np.diag(A, 1)
-    if np.ptp(d0) > tol or np.ptp(d1) > tol or np.abs(np.diag(A, -1) - d1).max() > tol:
-        return None
-    band = np.abs(np.triu(A, 2)).max(initial=0.0) + np.abs(np.tril(A, -2)).max(initial=0.0)
-    if band > tol:
+    tol = _STRUCTURE_RTOL * max(_absmax(A), 1e-300)
+    if sp.issparse(A):
+        C = A.tocoo()
+        band = np.abs(C.data[np.abs(C.row - C.col) > 1]).max(initial=0.0)
+        d0, d1, dm = A.diagonal(0), A.diagonal(1), A.diagonal(-1)
+    else:
+        band = np.abs(np.triu(A, 2)).max(initial=0.0) + np.abs(np.tril(A, -2)).max(initial=0.0)
+        d0, d1, dm = np.diag(A), np.diag(A, 1), np.diag(A, -1)
+    if band > tol or np.ptp(d0) > tol or np.ptp(d1) > tol or np.abs(dm - d1).max() > tol:
         return None
     return float(d0.mean()), float(d1.mean())
 
@@ -81,12 +107,21 @@ def _symmetric_circulant(A):
     n = A.shape[0]
     if n < 3:
         return None
-    scale = max(np.abs(A).max(), 1e-300)
-    c = A[:, 0]
-    idx = (np.arange(n)[None, :] - np.arange(n)[:, None]) % n  # A[i, j] = c[(i - j) % n]
-    if np.abs(A - c[idx.T]).max() > _STRUCTURE_RTOL * scale:
-        return None
-    if np.abs(c[1:] - c[1:][::-1]).max(initial=0.0) > _STRUCTURE_RTOL * scale:
+    tol = _STRUCTURE_RTOL * max(_absmax(A), 1e-300)
+    if sp.issparse(A):
+        c = np.asarray(A[:, [0]].todense()).ravel()
+        C = A.tocoo()
+        # every stored entry is c[(i - j) % n], and every nonzero of c is stored n times
+        if np.abs(C.data - c[(C.row - C.col) % n]).max(initial=0.0) > tol:
+            return None
+        if np.count_nonzero(np.abs(C.data) > tol) != n * np.count_nonzero(np.abs(c) > tol):
+            return None
+    else:
+        c = A[:, 0]
+        idx = (np.arange(n)[None, :] - np.arange(n)[:, None]) % n  # A[i, j] = c[(i - j) % n]
+        if np.abs(A - c[idx.T]).max() > tol:
+            return None
+    if np.abs(c[1:] - c[1:][::-1]).max(initial=0.0) > tol:
         return None
     return c
 
@@ -98,9 +133,6 @@ class _DenseAxis:
     kind = "dense"
 
     def __init__(self, K, M, d):
-        check_allocation(
-            8 * 3 * K.size, f"dense 1D eigenvectors of size {K.shape}", "use method='amg'"
-        )
         # symmetric diagonal scaling D K D, D M D with D = diag(M)^(-1/2): on strongly graded
         # meshes (cells from 1e-11 to 0.3) the unscaled pencil gives wrong, even negative,
         # eigenvalues; the scaled one keeps them (S = D Ŝ, still Sᵀ M S = I)
@@ -213,6 +245,26 @@ def _worth_it(length, n):
     return n >= (FFT_MIN if sfft.next_fast_len(length) == length else 4 * FFT_MIN)
 
 
+def transform_kind(K, M):
+    """``"dst"``, ``"fft"`` or ``"dense"``: how ``transform="auto"`` diagonalizes an axis.
+
+    Examples
+    --------
+    >>> import femkron as fk
+    >>> s = fk.Space1D(fk.Mesh1D.uniform(0, 1, 100), order=1)
+    >>> transform_kind(s.stiffness()[1:-1, 1:-1], s.mass()[1:-1, 1:-1])
+    'dst'
+    """
+    n = K.shape[0]
+    if _tridiagonal_toeplitz(K) is not None and _tridiagonal_toeplitz(M) is not None:
+        if _worth_it(2 * (n + 1), n):
+            return "dst"
+    elif _symmetric_circulant(K) is not None and _symmetric_circulant(M) is not None:
+        if _worth_it(n, n):
+            return "fft"
+    return "dense"
+
+
 def _axis_transform(K, M, d, transform):
     n = K.shape[0]
     if transform != "dense":
@@ -228,7 +280,12 @@ def _axis_transform(K, M, d, transform):
                 f"axis {d}: transform='fft' needs symmetric tridiagonal Toeplitz factors "
                 "(uniform mesh, order 1, Dirichlet ends) or circulant ones (uniform periodic)"
             )
-    return _DenseAxis(K, M, d)
+    check_allocation(  # K, M, S, Sᵀ, made dense
+        8 * 4 * n * n,
+        f"the dense 1D eigenproblem of axis {d} ({n}×{n})",
+        "use method='direct' (1D, banded) or method='amg'",
+    )
+    return _DenseAxis(_dense(K), _dense(M), d)
 
 
 class FastDiagonalization:
@@ -297,13 +354,11 @@ class FastDiagonalization:
                     f"operator must be a KronOperator, got {type(operator).__name__}"
                 )
             Ks, Ms, sig = pencils(operator)
-            Ks = [_dense(K) for K in Ks]
-            Ms = [_dense(M) for M in Ms]
         else:
             if stiffness is None or masses is None:
                 raise FemkronValueError("give an operator, or both stiffness and masses")
-            Ks = [_dense(K) for K in stiffness]
-            Ms = [_dense(M) for M in masses]
+            Ks = [_matrix(K) for K in stiffness]
+            Ms = [_matrix(M) for M in masses]
             if len(Ks) != len(Ms):
                 raise FemkronValueError("stiffness and masses need one factor per axis each")
             sig = 0.0
@@ -312,32 +367,37 @@ class FastDiagonalization:
         for d, (K, M) in enumerate(zip(Ks, Ms)):
             if K.shape != M.shape or K.shape[0] != K.shape[1]:
                 raise StructureError(
-                    f"axis {d}: K_d {K.shape} and M_d {M.shape} must be square and alike"
+                    f"axis {d}: K_d {K.shape} and M_d {M.shape} must be square and alike",
+                    reason="not-square",
                 )
-            if not (np.all(np.isfinite(K)) and np.all(np.isfinite(M))):
+            if not (np.all(np.isfinite(_values(K))) and np.all(np.isfinite(_values(M)))):
                 raise FemkronValueError(f"axis {d}: the factors contain NaN or inf")
-        Ks = [K.copy() for K in Ks]
+        # sparse factors stay sparse: an axis becomes dense only where its transform is the
+        # dense eigenproblem (a uniform Q1 axis of 10^5 dofs takes sine transforms, O(n))
+        Ks = list(Ks)
         Ks[0] = Ks[0] + sig * Ms[0]
         self.sigma = sig
         self.axes = []
         noise = 0.0
         for d, (K, M) in enumerate(zip(Ks, Ms)):
-            scale = max(np.abs(K).max(), 1e-300)
-            if np.abs(K - K.T).max() > 1e-12 * scale:
-                raise StructureError(f"axis {d}: the stiffness factor is not symmetric")
-            mscale = max(np.abs(M).max(), 1e-300)
-            if np.abs(M - M.T).max() > 1e-12 * mscale:
-                raise StructureError(f"axis {d}: the mass factor is not symmetric")
+            if _asymmetry(K) > 1e-12 * max(_absmax(K), 1e-300):
+                raise StructureError(
+                    f"axis {d}: the stiffness factor is not symmetric", reason="not-symmetric"
+                )
+            if _asymmetry(M) > 1e-12 * max(_absmax(M), 1e-300):
+                raise StructureError(
+                    f"axis {d}: the mass factor is not symmetric", reason="not-symmetric"
+                )
             for e in range(d):  # identical axes share one transform (a cube: set up once)
-                if np.array_equal(K, Ks[e]) and np.array_equal(M, Ms[e]):
+                if _same(K, Ks[e]) and _same(M, Ms[e]):
                     self.axes.append(self.axes[e])
                     break
             else:
                 self.axes.append(_axis_transform(K, M, d, transform))
             # absolute rounding level of the eigenvalues of smooth modes: eps Σ|K| / 1ᵀM1
             msum = float(M.sum())
-            mscale = msum if msum > 0 else float(np.trace(M))
-            noise += np.finfo(float).eps * float(np.abs(K).sum()) / max(mscale, 1e-300)
+            mscale = msum if msum > 0 else float(M.diagonal().sum())
+            noise += np.finfo(float).eps * float(abs(K).sum()) / max(mscale, 1e-300)
         self.transforms = tuple(ax.kind for ax in self.axes)
         self.lams = [ax.lam for ax in self.axes]
         self._S = [getattr(ax, "S", None) for ax in self.axes]
@@ -393,8 +453,9 @@ class FastDiagonalization:
         return [d for d, ax in enumerate(self.axes) if ax.kind == "fft"]
 
     def _spectral_inverse(self, lam_grid):
-        """``1 / (Σ_d κ_d Π_{e≠d} μ_e)`` in the layout of the transformed array (the last
-        Fourier axis halved by rfftn); zero at the zero modes.  Reuses ``lam_grid``.
+        """``1 / (Σ_d κ_d Π_{e≠d} μ_e)`` in the layout of the transformed array.
+
+        The last Fourier axis is halved by rfftn; zero at the zero modes.  Reuses ``lam_grid``.
         """
         D = len(self.shape1d)
         fourier = self._fourier_axes()
@@ -429,6 +490,7 @@ class FastDiagonalization:
 
     @property
     def St(self):
+        """Per-axis transposed eigenvectors ``S_d.T``, C-contiguous."""
         return [np.ascontiguousarray(S.T) for S in self.S]
 
     # ---- solve --------------------------------------------------------------------------

@@ -256,12 +256,14 @@ class KronOperator:
         )
 
     def _mapped_structure(self, factor_map):
-        """The record after each factor became ``factor_map(A, axis)`` (cached maps keep the
-        shared mass objects shared).
+        """The record after each factor became ``factor_map(A, axis)``.
+
+        Cached maps keep the shared mass objects shared.
         """
         return None if self.structure is None else self.structure.mapped(factor_map)
 
     def transpose(self):
+        """The transposed operator (:attr:`T`)."""
         return self.T
 
     # ---- apply --------------------------------------------------------------------------
@@ -274,8 +276,9 @@ class KronOperator:
         return hit[1]
 
     def apply_grid(self, U):
-        """Apply to an array of shape ``in_shape`` (or ``in_shape + (k,)``); returns
-        ``out_shape`` (or ``out_shape + (k,)``).
+        """Apply to an array of shape ``in_shape`` (or ``in_shape + (k,)``).
+
+        Returns an array of shape ``out_shape`` (or ``out_shape + (k,)``).
         """
         return self._apply(np.asarray(U, dtype=float))
 
@@ -377,6 +380,7 @@ class KronOperator:
         )
 
     def dot(self, x):
+        """The operator applied to ``x`` (``self @ x``)."""
         return self @ x
 
     def _compose(self, other):
@@ -405,8 +409,9 @@ class KronOperator:
         return nnz * (8 + idx) + (self.shape[0] + 1) * idx
 
     def tocsr(self):
-        """The assembled matrix as ``scipy.sparse.csr_matrix`` (canonical: sorted indices,
-        no duplicates).
+        """The assembled matrix as ``scipy.sparse.csr_matrix``.
+
+        Canonical: sorted indices, no duplicates.
 
         Refuses (``ResourceError``) when the estimated size exceeds
         :func:`femkron.memory_limit`.
@@ -513,8 +518,9 @@ class KronOperator:
         return out
 
     def project(self, P, Q=None):
-        """The Galerkin product ``(⊗Q_d)ᵀ A (⊗P_d)`` with per-axis matrices (``None``:
-        identity); ``Q`` defaults to ``P``.
+        """The Galerkin product ``(⊗Q_d)ᵀ A (⊗P_d)`` with per-axis matrices.
+
+        ``None`` stands for the identity; ``Q`` defaults to ``P``.
         """
         Q = P if Q is None else Q
         if len(P) != self.naxes or len(Q) != self.naxes:
@@ -570,8 +576,9 @@ def _is_canonical(A):
 
 
 def kron_csr(op):
-    """Assemble a :class:`KronOperator` as a canonical CSR matrix (no size check; see
-    :meth:`KronOperator.tocsr`).
+    """Assemble a :class:`KronOperator` as a canonical CSR matrix.
+
+    No size check; see :meth:`KronOperator.tocsr`.
 
     Examples
     --------

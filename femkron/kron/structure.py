@@ -202,7 +202,8 @@ class SeparableStructure:
 
     @classmethod
     def from_terms(cls, terms, roles, masses=None):
-        """The record of ``terms`` (pairs ``(coef, factors)``) with the given ``roles``, or
+        """The record of ``terms`` (pairs ``(coef, factors)``) with the given ``roles``.
+
         ``None`` when the terms do not share one mass object per axis off their roles.
 
         ``masses`` names the mass factor of each axis explicitly (needed where no term

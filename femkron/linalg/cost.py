@@ -1,5 +1,6 @@
-"""The cost and memory model of the solver home: what each method would take, and what
-``method="auto"`` chooses.
+"""The cost and memory model of the solver home.
+
+What each method would take, and what ``method="auto"`` chooses.
 
 Examples
 --------
@@ -17,13 +18,34 @@ import scipy.sparse as sp
 
 from .._limits import memory_limit
 from ..errors import StructureError
+from ..kron.diagonalize import transform_kind
 from ..kron.operator import KronOperator
 from ..kron.structure import pencils
 
-__all__ = ["DIRECT_MAX_DOFS", "auto_method", "csr_nbytes", "fallback_method", "fdm_nbytes", "lu_nbytes", "separable"]
+__all__ = [
+    "DENSE_AXIS_MAX",
+    "DIRECT_MAX_DOFS",
+    "auto_method",
+    "csr_nbytes",
+    "fallback_method",
+    "fdm_nbytes",
+    "lu_nbytes",
+    "separable",
+    "solver_nbytes",
+    "work_vectors",
+]
 
 #: ``auto`` uses a sparse LU up to this many unknowns (and a CSR form under 1 GiB), AMG above.
 DIRECT_MAX_DOFS = 200_000
+
+#: Largest axis ``auto`` diagonalizes densely: the 1D eigenproblem costs ``O(n³)`` (about 10
+#: s at n = 4096 on one core) and its factors ``4 n²`` doubles.  Sine/Fourier axes (uniform
+#: Q1 with Dirichlet/periodic ends) have no such limit.
+DENSE_AXIS_MAX = 4096
+
+#: Full-size float vectors each method holds besides the problem's own: fdm transforms (2),
+#: CG/AMG (6: x, r, z, p, Ap, a residual check), GMRES (restart + 4), BiCGSTAB (8).
+_WORK = {"fdm": 3, "direct": 3, "cg": 6, "amg": 6, "bicgstab": 8}
 
 
 def csr_nbytes(A):
@@ -67,14 +89,69 @@ def lu_nbytes(A):
     return int(12 * max(fill, nnz)) + csr_nbytes(A)
 
 
+def _dense_axes(A):
+    """Lengths of the axes of the separable ``A`` that fdm would diagonalize densely."""
+    Ks, Ms, _ = pencils(A)
+    return [K.shape[0] for K, M in zip(Ks, Ms) if transform_kind(K, M) == "dense"]
+
+
 def fdm_nbytes(A):
-    """Bytes of the dense per-axis factors of a fast diagonalization (K, M, S, Sᵀ)."""
-    return sum(4 * 8 * n * n for n in A.in_shape)
+    """Bytes of the dense per-axis factors of a fast diagonalization (K, M, S, Sᵀ).
+
+    Sine/Fourier axes hold ``O(n)``; identical axes (a cube) share one transform.
+
+    Examples
+    --------
+    >>> import femkron as fk
+    >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=8, order=2)
+    >>> fdm_nbytes(fk.BoundaryConditions(V).constrain(fk.stiffness(V)))   # one 15×15 axis
+    7200
+    """
+    return sum(4 * 8 * n * n for n in set(_dense_axes(A)))
+
+
+def work_vectors(method, restart=50):
+    """Full-size vectors a method holds while it solves (see ``_WORK``)."""
+    if method == "gmres" or method.endswith("-gmres"):
+        return restart + 4
+    return _WORK.get(method.split("-")[-1], 6)
+
+
+def solver_nbytes(A, method, restart=50):
+    """Estimated bytes a solver of ``A`` by ``method`` holds at its peak.
+
+    Factors (dense 1D eigenvectors, LU fill, the CSR form and AMG hierarchy) plus its work
+    vectors; the measured peak of an AMG set-up is about 4 times the CSR form.
+
+    Examples
+    --------
+    >>> import femkron as fk
+    >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=64)
+    >>> A = fk.BoundaryConditions(V).constrain(fk.stiffness(V))
+    >>> solver_nbytes(A, "direct") > solver_nbytes(A, "fdm")
+    True
+    """
+    N = int(A.shape[0])
+    vectors = 8 * N * work_vectors(method, restart)
+    if method == "fdm" and isinstance(A, KronOperator):
+        try:
+            return vectors + fdm_nbytes(A)
+        except StructureError:  # not separable: the Krylov method with a fit, below
+            method = "fdm-cg"
+    if method == "direct":
+        return vectors + lu_nbytes(A)
+    if method == "amg":
+        return vectors + 4 * csr_nbytes(A)
+    if method.startswith("fdm-"):  # the dense axes of a separable fit: like the operator's
+        shape = getattr(A, "in_shape", None) or getattr(getattr(A, "V", None), "shape", ())
+        return vectors + sum(4 * 8 * n * n for n in set(shape) if n > 1)
+    return vectors
 
 
 def fallback_method(A):
-    """The general method ``auto`` uses where fast diagonalization does not apply: ``direct``
-    for a small system, ``amg`` for a large one.
+    """The general method ``auto`` uses where fast diagonalization does not apply.
+
+    ``direct`` for a small system, ``amg`` for a large one.
 
     Examples
     --------
@@ -88,20 +165,23 @@ def fallback_method(A):
 
 
 def separable(A):
-    """``(True, "")`` when fdm can solve the Kronecker sum ``A`` exactly; else ``(False,
-    reason code)``.
+    """Whether fdm can solve the Kronecker sum ``A`` exactly.
+
+    ``(True, "")`` when it can; else ``(False, reason code)``.
     """
     try:
-        pencils(A)
+        dense = _dense_axes(A)
     except StructureError as err:
         return False, err.reason
-    if fdm_nbytes(A) > memory_limit() // 4:
+    if any(n > DENSE_AXIS_MAX for n in dense) or fdm_nbytes(A) > memory_limit() // 4:
         return False, "fdm-too-large"
     return True, ""
 
 
 def auto_method(A, fit):
     """``(method, note)`` chosen by ``auto`` for the operator ``A``."""
+    if isinstance(A, KronOperator) and A.naxes == 1:
+        return "direct", "auto: a 1D operator, so a banded sparse LU (O(n) fill)"
     if isinstance(A, KronOperator):
         ok, reason = separable(A)
         if ok:

@@ -1,5 +1,6 @@
-"""Krylov methods: preconditioned and flexible conjugate gradients, restarted GMRES and
-BiCGSTAB, on any operator given as a function ``x ↦ A x``.
+"""Krylov methods on any operator given as a function ``x ↦ A x``.
+
+Preconditioned and flexible conjugate gradients, restarted GMRES and BiCGSTAB.
 
 * :func:`pcg` — preconditioned conjugate gradients for SPD operators and preconditioners.
 * :func:`fcg` — flexible CG (Polak–Ribière ``β``, Notay 2000): the same iteration, robust to a
@@ -59,8 +60,9 @@ def jacobi(diag):
 
 
 def constant_projector(n):
-    """The orthogonal projection ``v ↦ v - mean(v)`` onto vectors of zero sum (length ``n``),
-    which removes the kernel of a pure Neumann/periodic operator.
+    """The orthogonal projection ``v ↦ v - mean(v)`` onto vectors of zero sum (length ``n``).
+
+    It removes the kernel of a pure Neumann/periodic operator.
 
     Examples
     --------
@@ -100,8 +102,10 @@ def _start(b, precond, maxiter, x0):
 
 
 def _cg(apply_A, b, precond, rtol, maxiter, x0, project, flexible):
-    """Preconditioned CG; ``flexible`` takes the Polak–Ribière ``β = (r_new - r_old)·z / r·z``
-    instead of Fletcher–Reeves ``β = r_new·z / r·z`` (the same for an exact preconditioner).
+    """Preconditioned CG, flexible with ``flexible``.
+
+    ``flexible`` takes the Polak–Ribière ``β = (r_new - r_old)·z / r·z`` instead of
+    Fletcher–Reeves ``β = r_new·z / r·z`` (the same for an exact preconditioner).
     """
     b, n, maxiter, P, x = _start(b, precond, maxiter, x0)
     r = b - apply_A(x) if x0 is not None else b.copy()

@@ -1,12 +1,13 @@
-"""Inverses and preconditioners the solver home sets up, each in this one place: the sparse
-LU (with its singularity check), the pyamg smoothed-aggregation V-cycle, and fast
+"""Inverses and preconditioners the solver home sets up, each in this one place.
+
+The sparse LU (with its singularity check), the pyamg smoothed-aggregation V-cycle, and fast
 diagonalization of a separable fit.
 
 Examples
 --------
 >>> import numpy as np
 >>> import scipy.sparse as sp
->>> inverse, note = lu(sp.identity(3, format="csr") * 2.0, singular=False)
+>>> inverse, note, condition = lu(sp.identity(3, format="csr") * 2.0, singular=False)
 >>> inverse(np.ones(3))
 array([0.5, 0.5, 0.5])
 """
@@ -28,13 +29,15 @@ __all__ = ["amg", "as_csr", "fit_preconditioner", "lu"]
 
 
 def as_csr(A):
+    """``A`` as a scipy CSR matrix (an operator by its ``tocsr()``)."""
     return sp.csr_matrix(A) if sp.issparse(A) else A.tocsr()
 
 
 def lu(A, singular):
     """Sparse LU of ``A`` (the first dof pinned when ``singular``), checked for singularity.
 
-    Returns ``(inverse, note)``; the one place femkron factorises a sparse matrix.
+    Returns ``(inverse, note, condition)``; the one place femkron factorises a sparse
+    matrix.  ``condition`` estimates the condition number of the diagonally scaled matrix.
     """
     check_allocation(
         lu_nbytes(A),
@@ -63,13 +66,14 @@ def lu(A, singular):
         )
     note = f"condition number estimate {condition:.1e}" if condition > 1e8 else ""
     if singular:
-        return (lambda b: np.concatenate([[0.0], lu.solve(b[1:])])), note
-    return lu.solve, note
+        return (lambda b: np.concatenate([[0.0], lu.solve(b[1:])])), note, condition
+    return lu.solve, note, condition
 
 
 def amg(A):
-    """The CSR form of ``A`` and a pyamg smoothed-aggregation V-cycle for it; the one place
-    femkron sets up AMG.
+    """The CSR form of ``A`` and a pyamg smoothed-aggregation V-cycle for it.
+
+    The one place femkron sets up AMG.
     """
     import pyamg
 
@@ -86,8 +90,10 @@ def amg(A):
 
 
 def fit_preconditioner(fit, singular):
-    """The fdm preconditioner of ``fit``: a separable KronOperator (exact fdm) or a
-    matrix-free operator (fdm of its separable fit).  Returns ``(apply, setup, note)``.
+    """The fdm preconditioner of ``fit``.
+
+    ``fit`` is a separable KronOperator (exact fdm) or a matrix-free operator (fdm of its
+    separable fit).  Returns ``(apply, setup, note)``.
     """
     if callable(fit) and not hasattr(fit, "shape"):
         fit = fit()

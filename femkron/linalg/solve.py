@@ -41,7 +41,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from .._limits import check_allocation
+from .._limits import check_allocation, check_peak
 from .._validate import as_array, as_int, as_real, check_choice
 from ..errors import ConvergenceError, FemkronTypeError, FemkronValueError, StructureError
 from ..kron.diagonalize import FastDiagonalization
@@ -57,6 +57,7 @@ from .cost import (
     fdm_nbytes,
     lu_nbytes,
     separable,
+    solver_nbytes,
 )
 from .info import SolveInfo
 from .krylov import (
@@ -156,8 +157,9 @@ class Solver:
         return x
 
     def _lost_accuracy(self, x, b):
-        """Judge a fast diagonalization on its first solve by the componentwise backward
-        error; when it lost accuracy, become the replacement solver (or raise).
+        """Judge a fast diagonalization on its first solve by the componentwise backward error.
+
+        When it lost accuracy, become the replacement solver (or raise).
         """
         how, self._verify = self._verify, None
         omega = backward_error(self.A, x, b)
@@ -218,8 +220,10 @@ class Solver:
             return err.x, err.iterations, err.residuals
 
     def _judge(self, x, b, history, true_residual=True):
-        """The check of a solve: by its true residual (or, without ``true_residual``, an
-        iterative method by the last residual of its recurrence).
+        """The check of a solve, by its true residual.
+
+        Without ``true_residual``, an iterative method is checked by the last residual of its
+        recurrence.
         """
         opt, info = self._opt, self.info
         if true_residual:
@@ -229,9 +233,8 @@ class Solver:
         info.residual = residual
         rtol = opt["rtol"]
         if self._inverse is None:  # iterative: the tolerance, up to the recurrence's drift
-            info.converged = bool(
-                residual <= 1.01 * rtol or (history and history[-1] <= rtol and residual < 10 * rtol)
-            )
+            drift = bool(history) and history[-1] <= rtol and residual < 10 * rtol
+            info.converged = bool(residual <= 1.01 * rtol or drift)
             if not info.converged and opt["raise_on_failure"]:
                 raise ConvergenceError(
                     f"{info.method} did not reach rtol={rtol:g} in {info.iterations} iterations "
@@ -239,7 +242,7 @@ class Solver:
                     iterations=info.iterations,
                     residuals=history,
                 )
-        elif self.method == "direct" and not residual <= 1e-6:
+        elif self.method == "direct" and not residual <= _direct_bound(opt.get("condition")):
             info.converged = False
             if opt["raise_on_failure"]:
                 raise FemkronValueError(
@@ -247,6 +250,23 @@ class Solver:
                     f"{residual:.2e}",
                     reason="singular",
                 )
+
+
+#: What to try instead when a method's estimated peak passes the memory limit.
+_CHEAPER = {
+    "fdm": "use method='amg' or method='cg' (matrix-free), or fewer cells",
+    "direct": "use method='fdm' (separable operators) or method='amg', or fewer cells",
+    "amg": "use method='fdm' (separable operators) or method='cg' (matrix-free), or fewer cells",
+}
+
+
+def _direct_bound(condition):
+    """The largest relative residual a backward-stable LU may leave: ``ε`` times the growth
+    of the scaled condition number, with a factor 10³ for the norms and pivot growth (at least
+    1e-6, the residual at which a solve is useless anyway)."""
+    if condition is None or not np.isfinite(condition):
+        return 1e-6
+    return max(1e-6, 1e3 * np.finfo(float).eps * condition)
 
 
 def make_solver(
@@ -264,6 +284,7 @@ def make_solver(
     raise_on_failure=True,
     check=True,
     exact=True,
+    held=0,
 ):
     """Set up a solver of ``A x = b`` for any number of right-hand sides.
 
@@ -297,6 +318,9 @@ def make_solver(
     check : bool
         Judge every solve by its true relative residual (one operator product); iterative
         methods are always judged (without ``check``: by their recurrence's residual).
+    held : int
+        Bytes the caller holds during the solve (its vectors), added to the solver's own
+        estimate before the whole peak is checked against :func:`femkron.memory_limit`.
     exact : bool
         ``method="fdm"`` may solve a separable Kronecker sum exactly (``False``: go straight
         to the Krylov method preconditioned by fdm of ``fit``).
@@ -338,6 +362,13 @@ def make_solver(
     asked = method
     if method == "auto":
         method, note = auto_method(A, fit)
+    planned = method if method != "fdm" or isinstance(A, KronOperator) else f"fdm-{krylov}"
+    N = int(A.shape[0])
+    check_peak(
+        {"the caller's vectors": held, f"the {planned} solver": solver_nbytes(A, planned, restart)},
+        f"solving this system of {N} unknowns by {planned}",
+        _CHEAPER.get(planned.split("-")[0], "use fewer cells or a lower order"),
+    )
     project = constant_projector(A.shape[0]) if singular else None
     options = dict(
         rtol=rtol,
@@ -391,7 +422,7 @@ def make_solver(
             fallback = "not-separable"
         note = "; ".join(s for s in (note, f"{krylov} preconditioned by {fit_note or 'fdm'}") if s)
     elif method == "direct":
-        inverse, lu_note = lu(A, singular)
+        inverse, lu_note, options["condition"] = lu(A, singular)
         note = "; ".join(s for s in (note, lu_note) if s)
     elif method == "amg":
         Acsr, precond_apply = amg(A)

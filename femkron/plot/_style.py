@@ -38,24 +38,60 @@ def _new_axes(ax=None, fig=None, projection=None, figsize=(5.6, 4.4)):
     return fig.add_subplot(**kw)
 
 
-def _panel_axes(n, ax=None, fig=None, ncols=3, panel=(3.4, 3.0), sharex=False, sharey=False):
-    """``n`` axes: the given sequence ``ax``, or a grid in ``fig`` / a new figure."""
+def _panel_axes(
+    n,
+    ax=None,
+    fig=None,
+    ncols=3,
+    panel=(3.4, 3.0),
+    sharex=False,
+    sharey=False,
+    colorbar=False,
+    width_ratios=None,
+    figsize=None,
+):
+    """``n`` axes: the given sequence ``ax``, or a grid in ``fig`` / a new figure.
+
+    ``width_ratios`` sizes the columns (one per column), ``figsize`` overrides the size
+    ``panel × (ncols, nrows)`` of a new figure.  With ``colorbar=True`` the result is
+    ``(axes, cax)``: a grid made here gets a narrow last column ``cax`` for one colorbar beside
+    every row, and a new figure the ``"compressed"`` layout, which pulls fixed-aspect panels and
+    that column together (no gap before the colorbar); with ``ax`` given, ``cax`` is None.
+    """
     if ax is not None:
         axes = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
         if axes.size < n:
             raise FemkronValueError(f"ax must hold at least {n} axes, got {axes.size}")
-        return axes[:n]
+        return (axes[:n], None) if colorbar else axes[:n]
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
+    ratios = [1.0] * ncols if width_ratios is None else [float(r) for r in width_ratios]
+    if len(ratios) != ncols:
+        raise FemkronValueError(f"width_ratios must give {ncols} ratios, got {len(ratios)}")
     if fig is None:
-        fig = _plt().figure(figsize=(panel[0] * ncols, panel[1] * nrows), layout="constrained")
+        if figsize is None:
+            figsize = (panel[0] * sum(ratios) + (0.9 if colorbar else 0.0), panel[1] * nrows)
+        layout = "compressed" if colorbar else "constrained"
+        fig = _plt().figure(figsize=figsize, layout=layout)
     elif not hasattr(fig, "subplots"):
         raise FemkronTypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
-    grid = np.atleast_1d(fig.subplots(nrows, ncols, sharex=sharex, sharey=sharey, squeeze=False))
-    grid = grid.ravel()
+    if colorbar:
+        gs = fig.add_gridspec(nrows, ncols + 1, width_ratios=ratios + [0.06 * np.mean(ratios)])
+        grid = np.empty((nrows, ncols), dtype=object)
+        for i in range(nrows):
+            for j in range(ncols):
+                share = {"sharex": grid[0, 0] if sharex and (i or j) else None}
+                share["sharey"] = grid[0, 0] if sharey and (i or j) else None
+                grid[i, j] = fig.add_subplot(gs[i, j], **share)
+        cax = fig.add_subplot(gs[:, ncols])
+    else:
+        grid = fig.subplots(
+            nrows, ncols, sharex=sharex, sharey=sharey, squeeze=False, width_ratios=ratios
+        )
+    grid = np.atleast_1d(grid).ravel()
     for extra in grid[n:]:
         extra.remove()
-    return grid[:n]
+    return (grid[:n], cax) if colorbar else grid[:n]
 
 
 def _style(ax, xlabel=None, ylabel=None, title=None):
@@ -66,6 +102,17 @@ def _style(ax, xlabel=None, ylabel=None, title=None):
     if title:
         ax.set_title(title, fontsize=_TITLE)
     ax.tick_params(labelsize=_TICK)
+
+
+def _panel_ratio(bounds):
+    """Width over height at which a panel of the box ``bounds`` is drawn (1 if left free).
+
+    Panels keep the box's true proportions (:func:`_aspect`) unless one side is more than four
+    times the other.
+    """
+    (a0, b0), (a1, b1) = bounds
+    ratio = (b0 - a0) / (b1 - a1)
+    return ratio if 0.25 <= ratio <= 4.0 else 1.0
 
 
 def _aspect(ax, bounds):
@@ -88,9 +135,20 @@ def _draw_2d(ax, X, Y, Z, kind, cmap, levels, vmin=None, vmax=None):
     return ax.contourf(X, Y, Z, levels=lev, cmap=cmap, extend="neither")
 
 
-def _colorbar(ax, mappable, label, axes=None):
+def _colorbar(ax, mappable, label, cax=None):
+    """A labelled colorbar of ``mappable``: in ``cax`` if given, else attached to ``ax``.
+
+    A 2D ``ax`` gets the colorbar in an inset axes just right of it, so that the colorbar keeps
+    to the panel as drawn, whatever its fixed aspect ratio leaves of the space the layout gave
+    it; a 3D ``ax`` gets matplotlib's colorbar beside it.
+    """
     fig = ax.figure
-    cb = fig.colorbar(mappable, ax=axes if axes is not None else ax, shrink=0.9)
+    if cax is None and getattr(ax, "name", None) != "3d":
+        cax = ax.inset_axes([1.04, 0.0, 0.05, 1.0])
+    if cax is not None:
+        cb = fig.colorbar(mappable, cax=cax)
+    else:
+        cb = fig.colorbar(mappable, ax=ax, shrink=0.9)
     from matplotlib import ticker
 
     cb.set_label(label, fontsize=_LABEL)

@@ -31,6 +31,7 @@ from ._style import (
     _draw_2d,
     _new_axes,
     _panel_axes,
+    _panel_ratio,
     _style,
 )
 
@@ -156,6 +157,12 @@ def plot_function(
             if colorbar:
                 _colorbar(ax, surf, label)
             return ax
+        cax = None
+        if ax is None and colorbar:  # a colorbar column beside the panel, no gap before it
+            r = _panel_ratio(V.bounds)
+            height = min(3.4, 5.6 / r)
+            size = (height * r + 1.7, height + 0.9)
+            (ax,), cax = _panel_axes(1, None, fig, ncols=1, colorbar=True, figsize=size)
         ax = _new_axes(ax, fig)
         art = _draw_2d(ax, X, Y, Z, kind, cmap, levels)
         if show_dofs:
@@ -164,7 +171,7 @@ def plot_function(
         _style(ax, "x", "y", title)
         _aspect(ax, V.bounds)
         if colorbar:
-            _colorbar(ax, art, label)
+            _colorbar(ax, art, label, cax=cax)
         return ax
     if V.dim == 3:
         return _slices3d(V, U, ax, fig, label, title, cmap, levels, per_cell, kind, slices)
@@ -195,7 +202,11 @@ def _slices3d(V, U, ax, fig, label, title, cmap, levels, per_cell, kind, slices)
         panels.append((d, others, X, Y, Z))
     vmin = min(float(p[4].min()) for p in panels)
     vmax = max(float(p[4].max()) for p in panels)
-    axes = _panel_axes(3, ax, fig, ncols=3, panel=(3.6, 3.3))
+    # columns as wide as the panels are drawn (true proportions), axes about 2.4 inches high
+    ratios = [_panel_ratio((bounds[p[1][0]], bounds[p[1][1]])) for p in panels]
+    height = min(2.4, 8.4 / sum(ratios))
+    figsize = (sum(height * r + 0.85 for r in ratios) + 0.9, height + 1.1)
+    axes, cax = _panel_axes(3, ax, fig, ncols=3, colorbar=True, width_ratios=ratios, figsize=figsize)
     art = None
     for a, (d, others, X, Y, Z) in zip(axes, panels):
         art = _draw_2d(a, X, Y, Z, kind, cmap, levels, vmin, vmax)
@@ -210,7 +221,7 @@ def _slices3d(V, U, ax, fig, label, title, cmap, levels, per_cell, kind, slices)
         for a in axes:
             for m in a.collections:
                 m.set_clim(vmin, vmax)
-    _colorbar(axes[0], art, label, axes=list(axes))
+    _colorbar(axes[-1], art, label, cax=cax)
     axes[0].figure.suptitle(title, fontsize=_TITLE)
     return axes
 

@@ -26,6 +26,7 @@ from ._style import (
     _draw_2d,
     _new_axes,
     _panel_axes,
+    _panel_ratio,
     _plt,
     _style,
 )
@@ -39,7 +40,9 @@ def plot_modes(V, w, v, ax=None, fig=None, ncols=3, exact=None, cmap="RdBu_r", l
 
     Parameters
     ----------
-    V : TensorSpace (1D or 2D; 3D modes are drawn on the slice ``z = centre``)
+    V : TensorSpace
+        1D, 2D or 3D; a 3D mode is drawn on the plane ``z = const`` through its dofs where it
+        is largest, named in the panel's title.
     w : array_like, shape ``(k,)``
         Eigenvalues.
     v : array_like, shape ``(V.ndofs, k)``
@@ -93,7 +96,7 @@ def plot_modes(V, w, v, ax=None, fig=None, ncols=3, exact=None, cmap="RdBu_r", l
             (x, y), Z = _sampled(V, U / scale)
         elif V.dim == 3:
             pts = [sample_points(s, max_points=120) for s in V.spaces]
-            z0 = 0.5 * sum(V.bounds[2])
+            z0 = _strongest_z(V, U)
             Z = V.evaluate(U / scale, [pts[0], pts[1], np.array([z0])])[:, :, 0]
             x, y = pts[0], pts[1]
             t += f" (z = {z0:.3g})"
@@ -104,6 +107,19 @@ def plot_modes(V, w, v, ax=None, fig=None, ncols=3, exact=None, cmap="RdBu_r", l
         _style(a, "x", "y", t)
         _aspect(a, V.bounds[:2])
     return axes
+
+
+def _strongest_z(V, U):
+    """The z of the dof plane where the 3D field ``U`` is largest (max |U| over the plane).
+
+    A mode's middle plane can be one of its nodal planes, where the drawn slice would be flat;
+    the plane of the largest values shows the mode.  Ties go to the plane nearest the middle.
+    """
+    z = np.asarray(V.coords[2], dtype=float)
+    peak = np.max(np.abs(U), axis=(0, 1))
+    strong = np.flatnonzero(peak >= (1 - 1e-9) * peak.max())
+    middle = 0.5 * sum(V.bounds[2])
+    return float(z[strong[np.argmin(np.abs(z[strong] - middle))]])
 
 
 def plot_heat(ht, ax=None, fig=None, snapshots=None, cmap="inferno", label="u", levels=20):
@@ -168,12 +184,14 @@ def plot_heat(ht, ax=None, fig=None, snapshots=None, cmap="inferno", label="u", 
         frames.append((i, x, y, Z))
     vmin = min(float(f[3].min()) for f in frames)
     vmax = max(float(f[3].max()) for f in frames)
-    axes = _panel_axes(len(frames), ax, fig, ncols=3, panel=(3.3, 3.0))
+    ncols = min(3, len(frames))
+    width = 2.2 * _panel_ratio(V.bounds[:2]) + 0.8  # axes about 2.2 inches high
+    axes, cax = _panel_axes(len(frames), ax, fig, ncols=ncols, panel=(width, 3.0), colorbar=True)
     art = None
     for a, (i, x, y, Z) in zip(axes, frames):
         X, Y = np.meshgrid(x, y, indexing="ij")
         art = _draw_2d(a, X, Y, Z, "contourf", cmap, levels, vmin, vmax)
         _style(a, "x", "y", f"t = {ht.t[i]:.3g}")
         _aspect(a, V.bounds[:2])
-    _colorbar(axes[0], art, label, axes=list(axes))
+    _colorbar(axes[-1], art, label, cax=cax)
     return axes

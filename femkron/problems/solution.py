@@ -1,5 +1,7 @@
-"""Results of the problems: :class:`Solution` (one finite element function on a tensor space)
-and :class:`HeatSolution` (snapshots of a time-dependent run).
+"""Results of the problems: :class:`Solution` and :class:`HeatSolution`.
+
+A :class:`Solution` is one finite element function on a tensor space, a
+:class:`HeatSolution` holds the snapshots of a time-dependent run.
 
 Both hold values at the dofs on the grid of the space (axis 0 = x) and the
 :class:`~femkron.SolveInfo` of the solve; a :class:`Solution` measures its error against an
@@ -62,8 +64,9 @@ class Solution:
         return self.values.reshape(-1)
 
     def error(self, exact, norm="L2", grad=None, quad=None):
-        """Error against ``exact`` in ``"L2"``, ``"H1"`` (seminorm, needs ``grad``) or
-        ``"max"`` (at the dofs); see :func:`femkron.error`.
+        """Error against ``exact`` in ``"L2"``, ``"H1"`` or ``"max"``; see :func:`femkron.error`.
+
+        ``"H1"`` is the seminorm and needs ``grad``; ``"max"`` is taken at the dofs.
         """
         return _error(self.V, self.values, exact, norm=norm, grad=grad, quad=quad)
 
@@ -92,18 +95,57 @@ class HeatSolution:
     t : ndarray
         Snapshot times.
     values : ndarray, shape ``(len(t),) + V.shape``
-    info : SolveInfo of the step solver (from the first step)
+    info : SolveInfo
+        Of the step solver: ``iterations`` the Krylov iterations of all steps (0 for a
+        direct or fdm solve), ``residual`` the true relative residual of the last step.
+    steps : int
+        Time steps taken (0 for the modal integrator, which takes none).
+    dt : float or None
+        The step used, ``t_end / steps`` (it may be shorter than the ``dt`` asked for, see
+        :func:`femkron.heat`); for the modal integrator the spacing unit of the times.
+
+    Examples
+    --------
+    >>> import femkron as fk
+    >>> V = fk.TensorSpace.box([(0, 1)], cells=4, order=1)
+    >>> ht = fk.heat(V, 1.0, t_end=0.1, dt=0.03, snapshots=3, method="direct")
+    >>> ht.steps, ht.dt, ht.t
+    (4, 0.025, array([0.  , 0.05, 0.1 ]))
+    >>> str(ht).split(",")[:2]
+    ['direct: 4 steps of dt=0.025', ' 0 iterations']
     """
 
-    def __init__(self, V, t, values, info, steps):
+    def __init__(self, V, t, values, info, steps, dt=None):
         self.V = V
         self.t = np.asarray(t)
         self.values = np.asarray(values)
         self.info = info
         self.steps = steps
+        self.dt = dt
 
     def __repr__(self):
-        return f"<HeatSolution {len(self.t)} snapshots, t_end={self.t[-1]:g}, {self.steps} steps>"
+        step = "" if self.dt is None else f" of dt={self.dt:.6g}"
+        method = "" if self.info is None else f" ({self.info.method})"
+        return (
+            f"<HeatSolution {len(self.t)} snapshots, t_end={self.t[-1]:g}, "
+            f"{self.steps} steps{step}{method}>"
+        )
+
+    def __str__(self):
+        """What the run did, in the style of :class:`~femkron.SolveInfo`, counting steps."""
+        step = "" if self.dt is None else f" of dt={self.dt:.6g}"
+        if self.info is None:
+            return f"{self.steps} steps{step}"
+        info = self.info
+        if info.method == "modal":
+            return (
+                f"modal: exact in time, {len(self.t)} snapshots, {self.steps} steps, "
+                f"{info.seconds:.3g} s"
+            )
+        return (
+            f"{info.method}: {self.steps} steps{step}, {info.iterations} iterations, "
+            f"relative residual {info.residual:.2e} (last step), {info.seconds:.3g} s"
+        )
 
     def snapshot(self, i):
         """Snapshot ``i`` as a :class:`Solution`."""

@@ -24,7 +24,7 @@ import time
 from .._validate import as_int, as_real, check_choice
 from ..errors import FemkronTypeError, FemkronValueError
 from ..linalg.solve import LOCAL_METHODS, METHODS, make_solver
-from .linear_system import LinearSystem, _is_negative_number
+from .linear_system import LinearSystem, _is_negative_number, check_problem_size
 from .solution import Solution
 
 __all__ = ["poisson", "helmholtz"]
@@ -35,11 +35,13 @@ def _solve_problem(V, f, kappa, bc, method, rtol, sigma, maxiter, coefficient, q
     rtol = as_real(rtol, "rtol", positive=True)
     if maxiter is not None:
         maxiter = as_int(maxiter, "maxiter", minimum=1)
+    held = check_problem_size(V, name)
     t0 = time.perf_counter()
     system = LinearSystem(V, f, kappa, bc, sigma, coefficient=coefficient, quad=quad, tol=tol)
     solver = make_solver(
         system.A,
         method,
+        held=held,
         rtol=rtol,
         maxiter=maxiter,
         singular=system.singular,

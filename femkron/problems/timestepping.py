@@ -1,5 +1,7 @@
-"""The heat equation ``u_t - ∇·(κ∇u) = f``: the θ-scheme with a step solver chosen for the
-operator, and the modal integrator that is exact in time for a constant coefficient.
+"""The heat equation ``u_t - ∇·(κ∇u) = f``: the θ-scheme and the modal integrator.
+
+The θ-scheme uses a step solver chosen for the operator; the modal integrator is exact in
+time for a constant coefficient.
 
 Each θ-step solves ``(M + θ dt A) uⁿ⁺¹ = (M - (1-θ) dt A) uⁿ + dt b`` on the free dofs of a
 :class:`~femkron.LinearSystem`; with a constant or separable κ that operator is one Kronecker
@@ -23,12 +25,13 @@ import time
 import numpy as np
 
 from .._validate import as_int, as_real, as_vector, check_choice, check_vectors, is_number
-from ..errors import FemkronValueError
+from ..errors import FemkronValueError, StructureError
 from ..fem.tensor import as_tensor_space, is_constant_coefficient, mass, stiffness
 from ..kron.diagonalize import FastDiagonalization
-from ..kron.structure import pencils
 from ..kron.operator import apply_axis
+from ..kron.structure import pencils
 from ..linalg.info import SolveInfo
+from ..linalg.krylov import relative_residual
 from ..linalg.solve import LOCAL_METHODS, make_solver
 from .linear_system import LinearSystem
 from .solution import HeatSolution
@@ -73,14 +76,32 @@ def heat(
     ``ŵ' + Λ ŵ = ĝ``, solved as ``ŵ(t) = e^{-Λt} ŵ(0) + (1 - e^{-Λt}) Λ⁻¹ ĝ`` at the snapshot
     times only (``dt`` fixes the snapshot times, no steps are taken).
 
+    The step used is ``t_end / n`` with ``n`` the smallest multiple of ``snapshots - 1``
+    whose step does not exceed ``dt`` (up to rounding): never larger than ``dt``, so never
+    less accurate or less stable, and exactly the snapshot times below.  It is reported as
+    :attr:`HeatSolution.dt` (with the number of steps, :attr:`HeatSolution.steps`).
+
+    For ``theta < 1/2`` the θ-scheme is stable only for steps
+    ``dt ≤ 2 / ((1 - 2θ) λ_max)``, ``λ_max`` the largest eigenvalue of ``M⁻¹A`` (exact from
+    the 1D pencils for a constant κ, by Lanczos otherwise); a longer step is refused.
+
     Boundary data and ``f`` are constant in time.  A tqdm progress bar runs over the steps
     (``progress=None``: only on a terminal; ``True``/``False`` force it).
 
     Returns
     -------
     HeatSolution
-        ``snapshots`` equally spaced snapshots (multiples of the step) including ``t = 0``
-        and ``t_end``.
+        ``snapshots`` snapshots at the equally spaced times ``k t_end / (snapshots - 1)``,
+        ``k = 0, …, snapshots - 1`` (multiples of the step, including ``t = 0`` and
+        ``t_end``).  Its ``info`` is that of the step solver: ``iterations`` the Krylov
+        iterations of all steps (0 for a direct or fdm solve), ``residual`` the true relative
+        residual of the last step; ``str(ht)`` says e.g. ``fdm: 100 steps of dt=0.001, …``.
+
+    Raises
+    ------
+    FemkronValueError
+        For a bad argument, or (``reason="unstable"``) a step beyond the stability bound of
+        a θ-scheme with ``theta < 1/2``.
 
     Examples
     --------
@@ -111,17 +132,18 @@ def heat(
     check_choice(scheme, "scheme", SCHEMES)
     check_choice(method, "method", LOCAL_METHODS)
     rtol = as_real(rtol, "rtol", positive=True)
-    if t_end / dt > MAX_STEPS:
+    if t_end / dt > MAX_STEPS or _number_of_steps(t_end, dt, snapshots) > MAX_STEPS:
         raise FemkronValueError(
-            f"dt={dt:g} needs {t_end / dt:.3g} steps to reach t_end={t_end:g}; at most "
-            f"{MAX_STEPS} steps are accepted (use a larger dt)"
+            f"dt={dt:g} needs {max(t_end / dt, snapshots - 1):.3g} steps or more (a multiple "
+            f"of snapshots - 1 = {snapshots - 1}) to reach t_end={t_end:g}; at most "
+            f"{MAX_STEPS} steps are accepted (use a larger dt or fewer snapshots)"
         )
+    steps = _number_of_steps(t_end, dt, snapshots)
     if scheme == "modal" and not is_constant_coefficient(kappa):
         raise FemkronValueError(
             f"scheme='modal' needs a constant kappa (a number or an Anisotropic of numbers), "
             f"got {kappa!r}; use scheme='theta' for a variable coefficient"
         )
-    steps = max(1, int(np.ceil(t_end / dt - 1e-12))) if t_end > 0 else 0
     check_vectors(V.ndofs, snapshots, f"{snapshots} snapshots of {V.ndofs} dofs")
     dt_eff = t_end / steps if steps else dt
     system = LinearSystem(V, f, kappa, bc, coefficient=coefficient, check_compatible=False)
@@ -132,11 +154,15 @@ def heat(
         U0 = as_vector(u0, "u0", V.ndofs)
     lift = system.lift if system.lift is not None else 0.0
     w = _select_free(bcs, U0 - lift)
-    save_at = np.linspace(0, steps, snapshots).round().astype(int) if steps else [0] * snapshots
+    every = steps // (snapshots - 1)  # steps between snapshots (0: t_end = 0)
+    save_at = [k * every for k in range(snapshots)]
     times, frames = [], []
 
+    def time_of(n):  # exactly t_end at n = steps
+        return t_end * (n / steps) if steps else 0.0
+
     def record(n, wc):
-        times.append(n * dt_eff)
+        times.append(time_of(n))
         frames.append(bcs.extend(wc, system.lift).reshape(V.shape))
 
     disable = None if progress is None else not progress
@@ -150,7 +176,7 @@ def heat(
         zero = np.abs(lam) <= 1e-11 * np.abs(lam).max()
         safe = np.where(zero, 1.0, lam)
         for n in tqdm(list(save_at), desc="heat snapshots", disable=disable, leave=False):
-            t = n * dt_eff
+            t = time_of(n)
             decay = np.exp(-lam * t)
             phi = np.where(zero, t, -np.expm1(-lam * t) / safe)
             record(n, _from_modes(fdm, decay * w_hat + phi * g_hat))
@@ -159,39 +185,146 @@ def heat(
             note="exact in time in the fdm eigenbasis",
         )
         info.seconds = time.perf_counter() - t0
-        return HeatSolution(V, times, frames, info, 0)
+        return HeatSolution(V, times, frames, info, 0, dt=dt_eff)
     Mc, A = _mass_like(system), system.A
-    left = Mc + (theta * dt_eff) * A
+    if theta < 0.5 and steps:
+        _check_stable(system, Mc, kappa, theta, dt, dt_eff)
+    left = Mc + (theta * dt_eff) * A if theta > 0 else Mc  # θ = 0: explicit, a mass solve
     right = Mc - ((1.0 - theta) * dt_eff) * A
     solver = _step_solver(system, left, theta * dt_eff, method, rtol)
-    save_set = set(int(s) for s in save_at)
-    if 0 in save_set:
+    for _ in save_at[: 1 if steps else snapshots]:  # t_end = 0: every snapshot is u0
         record(0, w)
     rhs_const = dt_eff * system.b
+    rhs = None
     for n in tqdm(range(1, steps + 1), desc="heat steps", disable=disable, leave=False):
-        w = solver.solve(right @ w + rhs_const, w)
-        if n in save_set:
+        rhs = right @ w + rhs_const
+        w = solver.solve(rhs, w)
+        if n % every == 0:
             record(n, w)
-    info = solver.info
+    info = solver.info  # iterations: the Krylov iterations of all steps (0: direct, fdm)
     info.seconds = time.perf_counter() - t0
-    info.iterations = info.iterations or steps
-    return HeatSolution(V, times, frames, info, steps)
+    # the true relative residual of the last step (one operator product), never NaN
+    info.residual = relative_residual(left, w, rhs) if steps else 0.0
+    info.note = "; ".join(
+        part for part in (info.note, f"{steps} steps, residual of the last one") if part
+    )
+    return HeatSolution(V, times, frames, info, steps, dt=dt_eff)
+
+
+def _number_of_steps(t_end, dt, snapshots):
+    """The smallest multiple of ``snapshots - 1`` whose step ``t_end / n`` is ``≤ dt``.
+
+    Up to rounding: a ratio ``t_end / dt`` within ``1e-10`` relative of a multiple counts as
+    that multiple (``0.3 / 0.1`` is 3 steps, not 4).
+    """
+    if t_end == 0:
+        return 0
+    per = snapshots - 1
+    blocks = np.ceil(t_end / (dt * per) * (1.0 - 1e-10))
+    return int(max(1.0, blocks)) * per
+
+
+def _check_stable(system, Mc, kappa, theta, dt, dt_eff):
+    """Refuse a θ-step (``θ < 1/2``) beyond ``2 / ((1 - 2θ) λ_max)``.
+
+    ``λ_max`` is the largest eigenvalue of ``M⁻¹A``: the amplification factor of the mode
+    ``λ`` is ``(1 - (1-θ) dt λ) / (1 + θ dt λ)``, of modulus ``≤ 1`` for every ``λ ≥ 0`` iff
+    ``(1 - 2θ) dt λ_max ≤ 2``.
+    """
+    lam = _largest_eigenvalue(system, Mc, kappa)
+    if not lam > 0:
+        return
+    bound = 2.0 / ((1.0 - 2.0 * theta) * lam)
+    if dt_eff <= bound * (1.0 + 1e-10):
+        return
+    used = "" if dt_eff == dt else f" (step used {dt_eff:.6g})"
+    raise FemkronValueError(
+        f"dt={dt:.6g}{used} with theta={theta:g} is unstable: a θ-scheme with theta < 1/2 "
+        f"is stable only for dt <= 2 / ((1 - 2 theta) lambda_max) = {bound:.6g}, with "
+        f"lambda_max = {lam:.6g} the largest eigenvalue of M^-1 A; use dt <= {bound:.6g} "
+        "or theta >= 0.5 (unconditionally stable)",
+        reason="unstable",
+    )
+
+
+def _largest_eigenvalue(system, Mc, kappa):
+    """The largest eigenvalue of ``M⁻¹A`` on the free dofs.
+
+    Constant κ: exactly, ``Σ_d λ_max(K_d, M_d) + σ`` from the carried 1D pencils (the
+    eigenvalues of a Kronecker sum are the sums of the 1D ones).  Otherwise: dense for a
+    small system, else Lanczos (ARPACK) on the pencil ``(A, M)`` with ``M⁻¹`` from
+    :func:`make_solver`.
+    """
+    n = system.A.shape[0]
+    if n == 0:
+        return 0.0
+    if is_constant_coefficient(kappa):
+        try:
+            Ks, Ms, sigma = pencils(_constant_operator(system.V, system.bcs, kappa), True)
+        except StructureError:
+            pass
+        else:
+            return float(sum(_pencil_max(K, M) for K, M in zip(Ks, Ms)) + sigma)
+    return _pencil_max(system.A, Mc, lambda: make_solver(Mc, "auto", check=False).solve)
+
+
+def _pencil_max(A, M, mass_solver=None):
+    """The largest eigenvalue of the symmetric–definite pencil ``(A, M)``.
+
+    ``mass_solver()`` returns ``b ↦ M⁻¹b`` for Lanczos on a large pencil (default: a sparse
+    LU of ``M``, for the 1D pencils).
+    """
+    import scipy.linalg
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
+    n = A.shape[0]
+    if n <= 600:
+        Ad, Md = (_dense(X, n) for X in (A, M))
+        Ad, Md = (Ad + Ad.T) / 2, (Md + Md.T) / 2
+        return float(scipy.linalg.eigh(Ad, Md, eigvals_only=True, subset_by_index=[n - 1] * 2)[0])
+    if mass_solver is None:  # a 1D pencil: sparse or dense factors
+        A, M = sp.csc_matrix(A), sp.csc_matrix(M)
+        solve_m = spla.splu(M).solve
+    else:
+        solve_m = mass_solver()
+    Aop = spla.LinearOperator((n, n), matvec=lambda x: A @ x, dtype=float)
+    Mop = spla.LinearOperator((n, n), matvec=lambda x: M @ x, dtype=float)
+    Minv = spla.LinearOperator((n, n), matvec=solve_m, dtype=float)
+    vals = spla.eigsh(Aop, k=1, M=Mop, Minv=Minv, which="LA", tol=1e-8, return_eigenvectors=False)
+    return float(vals[0])
+
+
+def _dense(X, n):
+    """``X`` as a dense ``n × n`` array (any operator that supports ``@``)."""
+    if hasattr(X, "toarray"):
+        return np.asarray(X.toarray(), dtype=float)
+    if isinstance(X, np.ndarray):
+        return np.asarray(X, dtype=float)
+    return np.column_stack([np.asarray(X @ e, dtype=float) for e in np.eye(n)])
 
 
 def _modal_basis(V, bcs, kappa):
-    """Fast diagonalization of the constrained constant-coefficient stiffness against the
-    plain 1D masses (so that the eigenbasis is M-orthonormal), from the carried pencils.
+    """Fast diagonalization of the constrained constant-coefficient stiffness.
+
+    It is taken against the plain 1D masses (so that the eigenbasis is M-orthonormal), from the
+    carried pencils.
     """
+    Ks, Ms, sigma = pencils(_constant_operator(V, bcs, kappa), split_1d=True)  # carried
+    return FastDiagonalization(
+        stiffness=Ks, masses=Ms, sigma=sigma, singular=bcs.singular
+    )
+
+
+def _constant_operator(V, bcs, kappa):
+    """The constrained stiffness (with Robin terms) of a constant κ, with its carried record."""
     if kappa is None or is_number(kappa):
         kappa = as_real(1.0 if kappa is None else kappa, "kappa", positive=True)
     A = stiffness(V, kappa)
     robin = bcs.robin_operator()
     if robin is not None:
         A = A + robin
-    Ks, Ms, sigma = pencils(bcs.constrain(A), split_1d=True)  # the carried pencils
-    return FastDiagonalization(
-        stiffness=Ks, masses=Ms, sigma=sigma, singular=bcs.singular
-    )
+    return bcs.constrain(A)
 
 
 def _by_axes(factors, v, shape):
@@ -229,7 +362,7 @@ def _shifted_fit(system, theta_dt):
 
     def make():
         mf = system.matrix_free_operator()
-        return mf.mass_operator() + theta_dt * mf
+        return mf.mass_operator() + theta_dt * mf if theta_dt > 0 else mf.mass_operator()
 
     return make
 

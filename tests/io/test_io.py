@@ -147,7 +147,8 @@ def test_save_mesh_bad_arguments_and_atomicity(tmp_path, monkeypatch):
         fk.save_mesh(fk.Mesh1D.uniform(0, 1, 2), tmp_path / "missing" / "a.toml")
     target = tmp_path / "keep.toml"
     target.write_text("old contents\n")
-    monkeypatch.setattr(fio.meshfile, "mesh_text", lambda mesh, description=None: 12345)  # write fails
+    # the write fails: mesh_text returns no text
+    monkeypatch.setattr(fio.meshfile, "mesh_text", lambda mesh, description=None: 12345)
     with pytest.raises(TypeError):
         fk.save_mesh(fk.Mesh1D.uniform(0, 1, 2), target)
     assert target.read_text() == "old contents\n"  # untouched
@@ -251,3 +252,123 @@ def test_vtk_cells_match_a_brute_force_construction():
                     ]
                 )  # fmt: skip
     assert np.array_equal(fio.vtk_cells(shape), np.array(brute))
+
+
+# ---- limits: huge sizes and deep nesting are refused before anything is built ----------
+def _forbid_building(monkeypatch):
+    """Make every Mesh1D constructor fail the test: a refusal must come before them."""
+
+    def built(*args, **kwargs):
+        raise AssertionError("a mesh was built before the refusal")
+
+    for kind in ("uniform", "graded", "chebyshev"):
+        monkeypatch.setattr(fk.Mesh1D, kind, built)
+
+
+@pytest.mark.parametrize(
+    "cells,what",
+    [
+        ("1000000000000", "is more than the 10000000 per axis"),
+        ("10000001", "is more than the 10000000 per axis"),
+        (str(10**400), "is more than the 10000000 per axis"),
+        ("1e30", "must be an integer"),
+        ("1e3", "must be an integer"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["uniform", "graded", "chebyshev"])
+def test_huge_cells_are_refused_naming_file_key_and_line(tmp_path, monkeypatch, kind, cells, what):
+    path = tmp_path / "huge.toml"
+    path.write_text(f'[[axis]]\nkind = "{kind}"\na = 0.0\nb = 1.0\ncells = {cells}\n')
+    _forbid_building(monkeypatch)
+    with pytest.raises(fio.MeshFileError) as info:
+        fk.load_mesh(path)
+    msg = str(info.value)
+    assert msg.startswith(f"{path}: axis[0].cells, line 5: ") and what in msg
+    assert "\n" not in msg and len(msg) < 300
+
+
+def test_cells_over_the_memory_limit_are_refused_with_the_largest_axis(tmp_path, monkeypatch):
+    fk.set_memory_limit(2**20)  # 1 MiB: two axes of 30000 cells need about 1.4 MiB together
+    path = tmp_path / "big.toml"
+    path.write_text(
+        '[[axis]]\nkind = "uniform"\na = 0\nb = 1\ncells = 20000\n\n'
+        '[[axis]]\nkind = "graded"\na = 0\nb = 1\ncells = 30000\nratio = 1.0001\n'
+    )
+    _forbid_building(monkeypatch)
+    with pytest.raises(fio.MeshFileError, match="memory limit") as info:
+        fk.load_mesh(path)
+    assert str(info.value).startswith(f"{path}: axis[1].cells, line 11: ")
+    assert isinstance(info.value, fk.FemkronValueError)
+
+
+def test_too_many_explicit_nodes_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(fio.meshfile, "MAX_CELLS", 3)
+    path = tmp_path / "many.toml"
+    path.write_text('[[axis]]\nkind = "nodes"\nnodes = [0, 1, 2, 3, 4]\n')
+    with pytest.raises(fio.MeshFileError, match="5 nodes are more than the 4") as info:
+        fk.load_mesh(path)
+    assert str(info.value).startswith(f"{path}: axis[0].nodes, line 3: ")
+
+
+def _deep(n, open_="[", close="]", inner=""):
+    return open_ * n + inner + close * n
+
+
+DEEP = [
+    ('[[axis]]\nkind = "nodes"\nnodes = ' + _deep(10000) + "\n", "axis[0].nodes, line 3"),
+    ('[[axis]]\nkind = "nodes"\nnodes = [\n' + _deep(3000) + "]\n", "axis[0].nodes, line 3"),
+    ('[[axis]]\nkind = "nodes"\n"nodes" = ' + _deep(40), "axis[0].nodes, line 3"),
+    ("[[axis]]\nkind = " + _deep(10000, "{a = ", "}", "1") + "\n", "axis[0].kind, line 2"),
+    ('description = "d"\nextra = ' + _deep(5000) + "\n[[axis]]\n", "extra, line 2"),
+]
+
+
+@pytest.mark.parametrize("text,where", DEEP, ids=range(len(DEEP)))
+def test_deep_nesting_is_one_line_naming_file_key_and_line(tmp_path, text, where):
+    path = tmp_path / "deep.toml"
+    path.write_text(text)
+    with pytest.raises(fio.MeshFileError) as info:
+        fk.load_mesh(path)
+    msg = str(info.value)
+    assert msg.startswith(f"{path}: {where}: ") and "nested" in msg
+    assert "\n" not in msg and len(msg) < 400
+
+
+def test_parser_recursion_is_caught_too(monkeypatch):
+    """Without the pre-check, the TOML parser's RecursionError still becomes a MeshFileError."""
+    monkeypatch.setattr(fio.meshfile, "MAX_NESTING", 10**9)
+    text = '[[axis]]\nkind = "nodes"\nnodes = ' + _deep(10000) + "\n"
+    with pytest.raises(fio.MeshFileError, match=r"^m\.toml: axis\[0\]\.nodes, line 3: .*nested"):
+        fio.read_mesh_text(text, "m.toml")
+
+
+def test_deep_dotted_keys_give_a_short_message():
+    """Dotted keys nest tables without brackets; the message must not recurse into them."""
+    text = '[[axis]]\nkind = "uniform"\na = 0\nb = 1\ncells' + ".x" * 5000 + " = 1\n"
+    with pytest.raises(fio.MeshFileError, match=r"axis\[0\]\.cells, line 5: cells must be an int"):
+        fio.read_mesh_text(text, "m.toml")
+
+
+def test_brackets_in_strings_and_comments_do_not_count_as_nesting():
+    many = "[" * 40
+    text = (
+        f'description = "{many} \\" {many}"  # {many}\n'
+        f"[[axis]]  # {many}\n"
+        f"kind = 'nodes'\n"
+        f'name = """{many}\n{many}\\""""\n'
+        f"nodes = [0.0, # {many}\n 0.5, 1.0]\n"
+    )
+    mesh = fio.read_mesh_text(text, "m.toml")
+    assert mesh.description.startswith(many) and mesh[0].cells == 2
+    depth, _ = fio.meshfile._nesting(text)
+    assert depth == 2  # the [[axis]] header
+
+
+def test_command_line_deeply_nested_mesh_is_one_line(tmp_path, capsys):
+    from femkron.cli import main
+
+    path = tmp_path / "deep.toml"
+    path.write_text('[[axis]]\nkind = "nodes"\nnodes = ' + _deep(10000) + "\n")
+    assert main(["solve", "--mesh", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{path}: axis[0].nodes, line 3" in err[0]
