@@ -351,9 +351,11 @@ def separable_expansion(V, kappa, tol=1e-12, quad=None, name="kappa", max_rank=6
     """Expand a general coefficient into separable terms by truncated SVDs (tensor train).
 
     ``kappa(x, y[, z])`` is sampled on the tensor grid of Gauss points (``p + 2`` per cell by
-    default, see :func:`coefficient_quad`) and compressed by a sequence of SVDs truncated at
-    relative Frobenius tolerance ``tol``.  The result reports its ``rank`` and its relative
-    max-norm ``error`` on that grid.
+    default, see :func:`coefficient_quad`) and compressed by a sequence of SVDs truncated so
+    that the max-norm error on that grid stays below ``tol`` relative to ``min |κ|`` (for a
+    coefficient of one sign; else to ``max |κ|``): at a contrast ``max κ / min κ = 1e8`` the
+    operator still changes by at most ``tol`` relative, in the energy norm.  The result
+    reports its ``rank`` and that relative ``error``.
 
     Examples
     --------
@@ -374,13 +376,15 @@ def separable_expansion(V, kappa, tol=1e-12, quad=None, name="kappa", max_rank=6
 def _expand_values(spaces, values, tol, quad, max_rank=64):
     shape = values.shape
     vmin = float(values.min())
-    norm = np.linalg.norm(values)
+    scale = _error_scale(values)
     D = len(spaces)
     cores = []
     C = values
     r_prev = 1
     ranks = []
-    delta = tol * norm / np.sqrt(max(D - 1, 1))
+    # the discarded singular values bound the max-norm error (max ≤ Frobenius): truncating
+    # each of the D - 1 SVDs at tol·scale/√(D-1) keeps the error below tol·scale
+    delta = tol * scale / np.sqrt(max(D - 1, 1))
     for d in range(D - 1):
         C = C.reshape(r_prev * shape[d], -1)
         U, s, Vt = np.linalg.svd(C, full_matrices=False)
@@ -403,8 +407,18 @@ def _expand_values(spaces, values, tol, quad, max_rank=64):
         ]
         terms.append((1.0, factors))
     approx = _evaluate_terms(terms, shape)
-    err = float(np.max(np.abs(approx - values)) / max(np.max(np.abs(values)), 1e-300))
+    err = float(np.max(np.abs(approx - values)) / scale)
     return SeparableExpansion(terms, tuple(ranks), err, quad, vmin)
+
+
+def _error_scale(values):
+    """What the expansion error is relative to: ``min |κ|`` for a coefficient of one sign
+    (``max |κ - κ̃| / min κ`` bounds the relative change of the operator in the energy norm,
+    whatever the contrast), else ``max |κ|``."""
+    amax = float(np.max(np.abs(values))) if values.size else 0.0
+    if values.size and (values.min() > 0 or values.max() < 0):
+        return max(float(np.min(np.abs(values))), 1e-300 * max(amax, 1.0))
+    return max(amax, 1e-300)
 
 
 def _evaluate_terms(terms, shape):

@@ -413,7 +413,8 @@ class FastDiagonalization:
                 f"the operator is singular: {self.zero_modes.size} eigenvalue(s) of the "
                 f"Kronecker sum are zero to rounding (|λ| <= {self.zero_tolerance:.1e}): a pure "
                 "Neumann/periodic problem, a Robin coefficient that (nearly) cancels, or a "
-                "Helmholtz wavenumber at a resonance"
+                "Helmholtz wavenumber at a resonance",
+                reason="singular",
             )
         if singular and self.zero_modes.size != 1:
             raise FemkronValueError(

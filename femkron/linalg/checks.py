@@ -23,6 +23,7 @@ from ..kron.operator import KronOperator
 
 __all__ = [
     "FDM_BACKWARD_ERROR",
+    "FDM_FORWARD_ERROR",
     "SINGULAR_CONDITION",
     "backward_error",
     "check_fdm_accuracy",
@@ -35,6 +36,10 @@ SINGULAR_CONDITION = 1e13
 #: Largest componentwise backward error a fast-diagonalization solve may leave; above it the
 #: 1D eigenproblems were too ill-conditioned (e.g. cells from 1e-11 to 0.3 on one axis).
 FDM_BACKWARD_ERROR = 1e-8
+
+#: Largest relative forward error, estimated by one step of iterative refinement, that a
+#: fast-diagonalization solve may leave (eight correct digits).
+FDM_FORWARD_ERROR = 1e-8
 
 def backward_error(A, x, b):
     """Componentwise (Oettli–Prager) backward error ``max_i |b - A x|_i / (|A| |x| + |b|)_i``.

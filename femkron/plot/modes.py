@@ -79,7 +79,8 @@ def plot_modes(V, w, v, ax=None, fig=None, ncols=3, exact=None, cmap="RdBu_r", l
         exact = np.asarray(exact, dtype=float).ravel()
         if exact.size < w.size:
             raise FemkronValueError(f"exact must give {w.size} eigenvalues, got {exact.size}")
-    axes = _panel_axes(w.size, ax, fig, ncols=ncols, panel=(3.2, 3.0))
+    width = 3.2 if V.dim == 1 else 2.3 * _panel_ratio(V.bounds[:2]) + 0.9
+    axes = _panel_axes(w.size, ax, fig, ncols=ncols, panel=(width, 3.0))
     for j, a in enumerate(axes):
         U = v[:, j].reshape(V.shape)
         scale = np.max(np.abs(U)) or 1.0

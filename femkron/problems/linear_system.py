@@ -42,6 +42,10 @@ __all__ = ["LinearSystem", "COEFFICIENTS", "PROBLEM_VECTORS", "check_problem_siz
 COEFFICIENTS = ("auto", "lowrank", "assembled", "matfree")
 
 
+#: Largest relative error (to min |κ|) a low-rank expansion may leave: above it the
+#: operator, and so the solution, would change by more than that.
+EXPANSION_ERROR = 1e-8
+
 #: Full-size float vectors a stationary problem holds besides its solver's (load vector,
 #: boundary load, lifting, right-hand side, solution, its extension, error evaluation):
 #: measured peaks of fdm and CG solves at 10^6 dofs are 13-17 vectors in all, solver included.
@@ -162,6 +166,14 @@ class LinearSystem:
             if expansions:
                 info["rank"] = [e.rank for e in expansions]
                 info["error"] = max(e.error for e in expansions)
+                if info["error"] > EXPANSION_ERROR:
+                    raise FemkronValueError(
+                        f"coefficient='lowrank': the separable expansion of the coefficient "
+                        f"misses it by {info['error']:.1e} relative to its minimum (ranks "
+                        f"{info['rank']}, at most 64 per axis), so the solution would be "
+                        "inaccurate; use coefficient='matfree' or 'assembled'",
+                        reason="expansion-inaccurate",
+                    )
             if robin is not None:
                 A = A + robin
             self.A_full = A

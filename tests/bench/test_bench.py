@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from femkron import bench
@@ -56,8 +57,24 @@ def test_bench_cli_tiny(tmp_path, capsys):
 
 def test_bench_scale_small():
     r = bench.scale_run(300_000, progress=False)
-    assert r["residual"] < 1e-12
-    assert r["max_error"] < 5e-3  # Q1 nodal error ~ h²
+    # Q1 on a uniform cube, u = Π sin(π x_i): the 1D sine modes diagonalise K and M, so with
+    # θ = πh: K and M eigenvalues k = 2(1 - cos θ)/h, m = h(2 + cos θ)/3, κ(A) = λmax/λmin
+    # of k m m + m k m + m m k, and the load ∫ f φ_i = 3π² c³ Π sin(π x_i) with
+    # c = 2h(1 - cos θ)/θ²: the discrete solution is α × (u at the nodes), α = π² c³/(k m²).
+    cells = r["cells"]
+    h = 1.0 / cells
+    th = np.pi * np.arange(1, cells) * h
+    k, m = 2 * (1 - np.cos(th)) / h, h * (2 + np.cos(th)) / 3
+    lam = np.einsum("i,j,k->ijk", k, m, m) + np.einsum("i,j,k->ijk", m, k, m)
+    lam += np.einsum("i,j,k->ijk", m, m, k)
+    # a backward-stable solve leaves a relative residual c·ε·κ(A); c = 20 for the sine
+    # transforms (O(log n) rounding each) and the product A x (measured c = 1.4)
+    assert r["residual"] < 20 * np.finfo(float).eps * lam.max() / lam.min()
+    c = 2 * h * (1 - np.cos(th[0])) / th[0] ** 2
+    umax = np.sin(np.pi * (cells // 2) * h) ** 3  # the largest nodal value of u
+    nodal = abs(np.pi**2 * c**3 / (k[0] * m[0] ** 2) - 1) * umax
+    # the load's Gauss rule changes α by O((πh)^4) relative (measured 2e-5 of the error)
+    assert r["max_error"] == pytest.approx(nodal, rel=0.02)
     assert r["transforms"] == ["dst", "dst", "dst"]
     assert r["peak_bytes"] > 0
 

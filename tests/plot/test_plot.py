@@ -253,3 +253,151 @@ def test_benchmark_rows_and_dict(tmp_path):
     assert ax2.lines[0].get_label() == "csr"
     with pytest.raises(ValueError):
         P.plot_benchmark([{"method": "x"}])
+
+
+# ---- layout: nothing cut off, no colliding titles, colorbars beside their panels ----------
+
+
+def _overlap(a, b):
+    """Whether two display boxes share an area (touching edges do not count)."""
+    return min(a.x1, b.x1) > max(a.x0, b.x0) and min(a.y1, b.y1) > max(a.y0, b.y0)
+
+
+def _all_axes(fig):
+    out = []
+    for a in fig.axes:
+        out += [a, *[c for c in getattr(a, "child_axes", []) if c not in out]]
+    return out
+
+
+def _layout_problems(fig, tol=1.0):
+    """What is wrong with the drawn layout of ``fig``: text outside it, titles overlapping."""
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    W, H = fig.bbox.width, fig.bbox.height
+    problems = []
+
+    def outside(box):
+        return box.x0 < -tol or box.y0 < -tol or box.x1 > W + tol or box.y1 > H + tol
+
+    texts, titles = list(fig.texts), [t for t in fig.texts if t.get_text()]
+    for a in _all_axes(fig):
+        if outside(a.get_tightbbox(r)):
+            problems.append(f"the decorations of an axes leave the figure: {a.get_tightbbox(r)}")
+        texts += [a.title, a.xaxis.label, a.yaxis.label]
+        titles += [a.title] if a.get_title() else []
+    for t in texts:
+        if t.get_visible() and t.get_text() and outside(t.get_window_extent(r)):
+            problems.append(f"text {t.get_text()!r} leaves the figure: {t.get_window_extent(r)}")
+    boxes = [(t.get_text(), t.get_window_extent(r)) for t in titles]
+    for i, (s, a) in enumerate(boxes):
+        for u, b in boxes[i + 1 :]:
+            if _overlap(a, b):
+                problems.append(f"titles {s!r} and {u!r} overlap")
+    return problems
+
+
+def _colorbar_gap(fig, panels):
+    """Gap between the panels' right edge and their colorbar (inches, and as a fraction of the
+    figure width), and how far the colorbar's ends are from the panels' (fraction of the
+    figure height)."""
+    fig.canvas.draw()
+    (cb,) = {c.colorbar for a in panels for c in a.collections if getattr(c, "colorbar", None)}
+    boxes = [a.get_window_extent() for a in panels]
+    cbox = cb.ax.get_window_extent()
+    gap = cbox.x0 - max(b.x1 for b in boxes)
+    ends = max(abs(cbox.y0 - min(b.y0 for b in boxes)), abs(cbox.y1 - max(b.y1 for b in boxes)))
+    return gap / fig.dpi, gap / fig.bbox.width, ends / fig.bbox.height
+
+
+def _assert_colorbar_beside(fig, panels, ends_tol=0.06):
+    # before: 0.4 in (2D, 4% of the width) and 0.55 in (3D slices, 5%) of empty space
+    inches, fraction, ends = _colorbar_gap(fig, panels)
+    assert 0 <= inches < 0.3, f"colorbar {inches:.2f} in ({fraction:.0%}) from the panels"
+    assert ends < ends_tol, "the colorbar is not as tall as the panels"
+
+
+_BOXES_3D = [[(0, 1)] * 3, [(0, 1), (0, 2), (0, 1)], [(0, 3), (0, 1), (0, 0.5)]]
+
+
+@pytest.mark.parametrize("box", _BOXES_3D, ids=["cube", "tall", "long"])
+@pytest.mark.parametrize("kind", ["contourf", "pcolormesh"])
+def test_3d_slices_layout(tmp_path, box, kind):
+    # the figure of `femkron solve --dim 3 --plot` and examples/poisson_3d.py: labels were cut
+    # off at the bottom, the figure title ran into the panel titles, and the colorbar stood
+    # apart from the panels
+    V = fk.TensorSpace.box(box, cells=2, order=2)
+    u = V.interpolate(lambda x, y, z: x * y * z)
+    title = "poisson solution: Q2, a title as long as the solver's"
+    axes = P.plot_function(V, u, kind=kind, title=title, slices=[0.25 * b for _, b in box])
+    fig = axes[0].figure
+    assert _layout_problems(fig) == []
+    assert fig.get_suptitle() == title and axes[2].get_title().startswith("z = ")
+    _assert_colorbar_beside(fig, axes)
+    _png(axes, tmp_path, f"slices-{kind}")
+
+
+@pytest.mark.parametrize("box", [[(0, 1), (0, 1)], [(0, 1), (0, 2)], [(0, 2), (0, 1)]])
+def test_2d_function_layout(box):
+    V = fk.TensorSpace.box(box, cells=3, order=2)
+    ax = P.plot_function(V, V.interpolate(lambda x, y: x * y), label="temperature")
+    assert _layout_problems(ax.figure) == []
+    _assert_colorbar_beside(ax.figure, [ax])
+
+
+def test_colorbar_beside_given_axes():
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4), layout="constrained")
+    V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=3, order=2)
+    got = P.plot_function(V, V.interpolate(lambda x, y: x * y), ax=axes[0])
+    assert got is axes[0]
+    assert _layout_problems(fig) == []
+    _assert_colorbar_beside(fig, [axes[0]], ends_tol=0.01)
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+@pytest.mark.parametrize("count", [3, 6])
+def test_heat_panels_layout(dim, count):
+    V = fk.TensorSpace.box([(0, 1)] * dim, cells=2, order=2)
+    ht = fk.heat(V, 1.0, 0.02, 0.005, snapshots=count)
+    axes = P.plot_heat(ht)
+    fig = axes[0].figure
+    assert _layout_problems(fig) == []
+    _assert_colorbar_beside(fig, axes)
+
+
+@pytest.mark.parametrize("dim", [1, 2, 3])
+def test_mode_panels_layout(dim):
+    V = fk.TensorSpace.box([(0, 1)] * dim, cells=4, order=2)
+    w, v = fk.eigen(V, k=6)
+    axes = P.plot_modes(V, w, v, exact=w)
+    fig = axes[0].figure
+    fig.suptitle("the modes")
+    assert _layout_problems(fig) == []
+
+
+def test_1d_and_convergence_layout():
+    V = fk.TensorSpace.box([(0, 1)], cells=3, order=2)
+    assert _layout_problems(P.plot_function(V, V.interpolate(np.sin)).figure) == []
+    h = np.array([0.2, 0.1, 0.05])
+    assert _layout_problems(P.plot_convergence(h, [h**2, h**3], labels=["a", "b"]).figure) == []
+
+
+def test_3d_mode_is_drawn_where_it_is_largest():
+    # sin(πx) sin(πy) sin(2πz) vanishes on z = 0.5, the slice drawn before: a flat panel
+    V = fk.TensorSpace.box([(0, 1)] * 3, cells=4, order=2)
+    modes = [
+        V.interpolate(lambda x, y, z: np.sin(np.pi * x) * np.sin(np.pi * y) * np.sin(np.pi * z)),
+        V.interpolate(lambda x, y, z: np.sin(np.pi * x) * np.sin(np.pi * y) * np.sin(2 * np.pi * z)),
+        V.interpolate(lambda x, y, z: np.sin(np.pi * x) * np.sin(np.pi * y) * np.sin(3 * np.pi * z)),
+    ]
+    v = np.column_stack([-2.0 * m.ravel() for m in modes])  # sign and scale do not matter
+    axes = P.plot_modes(V, [3.0, 6.0, 11.0], v)
+    # drawn: the mode over its largest value; a plane where sin(m π z) = ±1
+    for a, z in zip(axes, ["0.5", "0.25", "0.5"]):
+        cs = a.collections[0]
+        assert max(abs(cs.zmin), abs(cs.zmax)) > 0.9, a.get_title()
+        assert a.get_title().endswith(f"(z = {z})")
+    w, v = fk.eigen(V, k=6)  # computed modes, some degenerate: each panel shows its mode
+    for a in P.plot_modes(V, w, v):
+        cs = a.collections[0]
+        assert max(abs(cs.zmin), abs(cs.zmax)) > 0.9, a.get_title()
