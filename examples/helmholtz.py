@@ -39,7 +39,11 @@ for p in (1, 2, 4):
         pts.append(n * p * wavelength)  # dofs per wavelength along an axis
         errs.append(sol.error(exact) / 0.5)  # relative to ‖u‖ = 1/2
     curves[p] = (np.array(pts), np.array(errs))
-    print(f"Q{p}: relative L2 error {errs[-1]:.2e} at {pts[-1]:.0f} dofs per wavelength")
+    rate = np.log2(errs[-2] / errs[-1])  # the last two meshes: h and h/2
+    print(
+        f"Q{p}: relative L2 error {errs[-1]:.2e} at {pts[-1]:.0f} dofs per wavelength, "
+        f"rate {rate:.2f} (expected {p + 1})"
+    )
 
 # a localized source: f = Gaussian bump, homogeneous Dirichlet walls
 V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=24 if SMALL else 40, order=3)

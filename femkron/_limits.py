@@ -128,7 +128,7 @@ def check_peak(parts, what, alternative):
     ...     check_peak({"vectors": 2**31, "LU": 2**30}, "a solve", "use fewer cells")
     ... except fk.ResourceError as err:
     ...     print(str(err)[:60])
-    a solve would need about 3.0 GiB at its peak (vectors 2.0 GiB
+    a solve would need about 3.0 GiB at its peak (vectors 2.0 Gi
     >>> _ = fk.set_memory_limit(old)
     """
     total = int(sum(parts.values()))

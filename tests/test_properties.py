@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 
 import femkron as fk
 
+EPS = np.finfo(float).eps
+
 FACE_NAMES = ("left", "right", "bottom", "top", "front", "back")
 
 
@@ -201,7 +203,7 @@ def test_assembled_matrix_free_separable_and_dense_agree(V, data):
 
 # ---- boundary conditions and solvers -------------------------------------------------------
 @given(spaces(max_dofs=200), st.data())
-def test_fdm_solves_every_condition_mix_to_1e_10(V, data):
+def test_fdm_solves_every_condition_mix_to_rounding(V, data):
     bc = data.draw(conditions(V))
     bcs = free_conditions(V, bc)
     A = bcs.constrain(fk.stiffness(V) + (bcs.robin_operator() or 0.0 * fk.mass(V)))
@@ -210,17 +212,20 @@ def test_fdm_solves_every_condition_mix_to_1e_10(V, data):
         b = b - b.mean()
     assume(np.linalg.norm(b) > 1e-3)
     x, info = fk.solve(A, b, method="fdm", singular=bcs.singular)
-    assert info.residual <= 1e-10
     Ad = A.toarray()
     # symmetric; positive definite unless singular, where the constants span the kernel
     assert np.abs(Ad - Ad.T).max() <= 1e-12 * np.abs(Ad).max()
     w = np.linalg.eigvalsh(Ad)
+    # a backward-stable solve: relative residual and forward error <= c·ε·κ₂(A), κ₂ on the
+    # complement of the kernel when singular; c = 10 (measured c <= 0.35)
+    tol = 10 * EPS * w[-1] / (w[1] if bcs.singular else w[0])
+    assert info.residual <= tol
     if bcs.singular:
         assert abs(w[0]) <= 1e-9 * w[-1] and w[1] > 0
         assert abs(x.sum()) <= 1e-9 * max(1.0, np.abs(x).sum())
     else:
         assert w[0] > 0
-        assert np.allclose(x, np.linalg.solve(Ad, b), atol=1e-8 * np.abs(x).max() + 1e-14)
+        assert np.abs(x - np.linalg.solve(Ad, b)).max() <= tol * np.abs(x).max()
 
 
 @given(spaces(min_dim=2, max_dim=2, max_order=3, max_dofs=150), st.data())
@@ -232,5 +237,10 @@ def test_solvers_agree_on_a_poisson_problem(V, data):
     sols = {m: fk.poisson(V, f, kappa=kappa, bc=bc, method=m).values for m in ("fdm", "direct")}
     cg = fk.poisson(V, f, kappa=kappa, bc=bc, method="cg", rtol=1e-12).values
     scale = max(np.abs(sols["direct"]).max(), 1e-12)
-    assert np.abs(sols["fdm"] - sols["direct"]).max() <= 1e-9 * scale
-    assert np.abs(cg - sols["direct"]).max() <= 1e-7 * scale
+    # forward errors <= κ₂(A) × the relative residual: c·ε for the direct solves (c = 10,
+    # measured <= 0.35), and for cg its contract, <= 10 rtol (femkron/linalg/solve.py)
+    bcs = free_conditions(V, bc)
+    A = fk.stiffness(V, kappa) + (bcs.robin_operator() or 0.0 * fk.mass(V))
+    cond = np.linalg.cond(bcs.constrain(A).toarray())
+    assert np.abs(sols["fdm"] - sols["direct"]).max() <= 10 * EPS * cond * scale
+    assert np.abs(cg - sols["direct"]).max() <= (10 * 1e-12 + 10 * EPS) * cond * scale

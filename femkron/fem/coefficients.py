@@ -412,9 +412,11 @@ def _expand_values(spaces, values, tol, quad, max_rank=64):
 
 
 def _error_scale(values):
-    """What the expansion error is relative to: ``min |κ|`` for a coefficient of one sign
-    (``max |κ - κ̃| / min κ`` bounds the relative change of the operator in the energy norm,
-    whatever the contrast), else ``max |κ|``."""
+    """What the expansion error is relative to.
+
+    ``min |κ|`` for a coefficient of one sign (``max |κ - κ̃| / min κ`` bounds the relative
+    change of the operator in the energy norm, whatever the contrast), else ``max |κ|``.
+    """
     amax = float(np.max(np.abs(values))) if values.size else 0.0
     if values.size and (values.min() > 0 or values.max() < 0):
         return max(float(np.min(np.abs(values))), 1e-300 * max(amax, 1.0))

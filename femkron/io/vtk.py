@@ -13,6 +13,7 @@ import os
 import numpy as np
 
 from .._files import atomic_path, check_writable
+from .._limits import check_peak
 from ..errors import FemkronTypeError, FemkronValueError, MissingDependencyError
 
 __all__ = ["write_vtk", "vtk_cells", "MissingDependencyError"]
@@ -118,6 +119,17 @@ def write_vtk(path, V, data):
         if not np.all(np.isfinite(arr)):
             raise FemkronValueError(f"data[{key!r}] contains NaN or inf")
         point_data[key] = arr.reshape(-1)
+    check_peak(
+        {
+            "points": 8 * 3 * V.ndofs,
+            "grid": 8 * V.dim * V.ndofs,
+            "cells": 8 * 2**V.dim * V.ndofs,
+            "point data": 8 * V.ndofs * len(point_data),
+            "the writer's copies (about 2x)": 8 * (3 + 2**V.dim + len(point_data)) * V.ndofs,
+        },
+        f"writing {V.ndofs} points to {path!r}",
+        "write a coarser space (interpolate onto fewer cells) or raise the limit",
+    )
     meshio = _import_meshio()
     grid = V.grid()
     points = np.zeros((V.ndofs, 3))

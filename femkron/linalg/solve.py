@@ -36,7 +36,6 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 import numpy as np
@@ -44,12 +43,10 @@ import scipy.sparse as sp
 
 from .._limits import check_allocation, check_peak
 from .._validate import as_array, as_int, as_real, check_choice
-from ..errors import ConvergenceError, FemkronTypeError, FemkronValueError, StructureError
+from ..errors import FemkronTypeError, FemkronValueError, StructureError
 from ..kron.diagonalize import FastDiagonalization
 from ..kron.operator import KronOperator
 from .checks import (
-    FDM_BACKWARD_ERROR,
-    FDM_FORWARD_ERROR,
     backward_error,
     check_fdm_accuracy,
 )
@@ -64,15 +61,12 @@ from .cost import (
 from .info import SolveInfo
 from .krylov import (
     KRYLOV,
-    bicgstab,
     constant_projector,
-    fcg,
-    gmres,
     jacobi,
     pcg,
-    relative_residual,
 )
 from .preconditioners import amg, fit_preconditioner, lu
+from .solver import SERIAL_BELOW, Solver, threads_for  # noqa: F401 (SERIAL_BELOW: importable here)
 
 __all__ = [
     "solve",
@@ -100,228 +94,12 @@ LOCAL_METHODS = tuple(m for m in METHODS if m != "petsc")
 #: Every method :func:`make_solver` accepts.
 SOLVER_METHODS = METHODS + ("gmres", "bicgstab")
 
-class Solver:
-    """A solver of ``A x = b``, set up once by :func:`make_solver`.
-
-    Attributes
-    ----------
-    A : operator
-    method : str
-        The method used (``auto`` resolved).
-    info : SolveInfo
-        Set-up time, the method, any fallback; after each :meth:`solve` also its residual,
-        iterations (summed over solves) and time.
-    """
-
-    def __init__(self, A, method, info, inverse=None, precond=None, krylov=None, **options):
-        self.A = A
-        self.method = method
-        self.info = info
-        self._inverse = inverse
-        self._precond = precond
-        self._krylov = krylov
-        self._opt = options
-        self._apply = A.__matmul__
-        self._verify = None
-
-    def __repr__(self):
-        return f"<Solver {self.method} for a {self.A.shape[0]}×{self.A.shape[1]} operator>"
-
-    def solve(self, b, x0=None):
-        """Solve ``A x = b``; ``x0`` starts an iterative method (ignored by direct ones).
-
-        BLAS runs on one thread for small systems (:func:`threads_for`).
-
-        Raises
-        ------
-        ConvergenceError
-            When an iterative method misses its tolerance (unless the solver was made with
-            ``raise_on_failure=False``: then ``info.converged`` is False).
-        """
-        with threads_for(self.A.shape[0]):
-            return self._solve(b, x0)
-
-    def _solve(self, b, x0=None):
-        opt, info = self._opt, self.info
-        t0 = time.perf_counter()
-        project = opt["project"]
-        if project is not None:
-            b = project(b)
-        history = []
-        if self._inverse is not None:
-            x = self._inverse(b)
-            iterations = 0
-            if self._verify is not None:
-                x = self._verified(x, b, project)
-                if x is None:
-                    return self.solve(b, x0)  # solved again by the replacement method
-        else:
-            x, iterations, history = self._iterate(b, x0, project)
-        if project is not None:
-            x = project(x)
-        info.iterations += iterations
-        info.history = list(history)
-        info.seconds += time.perf_counter() - t0
-        if opt["check"] or self._inverse is None:
-            self._judge(x, b, history, true_residual=opt["check"])
-        return x
-
-    def _verified(self, x, b, project):
-        """Judge a fast diagonalization on its first solve; the refined solution, or None.
-
-        Two measures: the componentwise backward error (ill-conditioned 1D eigenproblems of
-        graded meshes), and the forward error estimated by one step of iterative refinement,
-        ``‖F⁻¹(b - A x)‖ / ‖x‖`` (an ill-conditioned basis, e.g. equispaced nodes of high
-        order, where a backward-stable answer still loses digits).  The refined ``x`` is
-        returned when both are small.  Otherwise the solver becomes its replacement (and
-        None is returned) or raises.
-        """
-        how, self._verify = self._verify, None
-        omega = backward_error(self.A, x, b)
-        r = b - self.A @ x
-        d = self._inverse(r)
-        if project is not None:
-            d = project(d)
-        size = float(np.linalg.norm(x))
-        forward = float(np.linalg.norm(d)) / size if size > 0 else 0.0
-        if omega <= FDM_BACKWARD_ERROR and forward <= FDM_FORWARD_ERROR:
-            return x + d
-        if omega > FDM_BACKWARD_ERROR:
-            lost = (
-                f"fast diagonalization lost accuracy (componentwise backward error {omega:.1e}: "
-                "the 1D eigenproblems are too ill-conditioned, e.g. a strongly graded mesh)"
-            )
-        else:
-            lost = (
-                f"fast diagonalization lost accuracy (estimated relative error {forward:.1e} "
-                "after one step of refinement: the operator is ill-conditioned, e.g. "
-                "equispaced nodes of high order)"
-            )
-        opt = self._opt
-        if how["asked"] != "auto" and how["fit"] is None:
-            if not opt["raise_on_failure"]:
-                self.info.converged = False
-                self.info.note = "; ".join(s for s in (self.info.note, lost) if s)
-                return x
-            raise StructureError(
-                f"method='fdm': {lost}; use method='direct' or 'amg'", reason="lost-accuracy"
-            )
-        general = how["asked"] == "auto"
-        t0 = time.perf_counter()
-        other = make_solver(
-            self.A,
-            fallback_method(self.A) if general else "fdm",
-            rtol=opt["rtol"],
-            maxiter=how["maxiter"],
-            singular=how["singular"],
-            fit=None if general else how["fit"],
-            krylov=how["krylov"],
-            restart=opt["restart"],
-            label=None if general else how["label"],
-            raise_on_failure=opt["raise_on_failure"],
-            check=opt["check"],
-            exact=False,
-        )
-        note = f"{self.info.note}; {lost}, so {other.method} instead"
-        other.info.note = note.lstrip("; ")
-        other.info.fallback = "lost-accuracy"
-        other.info.setup_seconds += self.info.setup_seconds
-        other.info.seconds = self.info.seconds + other.info.seconds + time.perf_counter() - t0
-        self.__dict__.update(other.__dict__)
-        return None
-
-    def _iterate(self, b, x0, project):
-        opt = self._opt
-        rtol, maxiter = opt["rtol"], opt["maxiter"]
-        kind = self._krylov
-        try:
-            if kind == "pcg":
-                return pcg(self._apply, b, self._precond, rtol, maxiter, x0=x0, project=project)
-            if kind == "cg":
-                return fcg(self._apply, b, self._precond, rtol, maxiter, x0=x0, project=project)
-            if kind == "gmres":
-                return gmres(self._apply, b, self._precond, rtol, maxiter, opt["restart"], x0)
-            return bicgstab(self._apply, b, self._precond, rtol, maxiter, x0)
-        except ConvergenceError as err:  # a breakdown: judged below by the true residual
-            if opt["raise_on_failure"] or err.x is None:
-                raise
-            return err.x, err.iterations, err.residuals
-
-    def _judge(self, x, b, history, true_residual=True):
-        """The check of a solve, by its true residual.
-
-        Without ``true_residual``, an iterative method is checked by the last residual of its
-        recurrence.
-        """
-        opt, info = self._opt, self.info
-        if true_residual:
-            residual = relative_residual(self.A, x, b)
-        else:
-            residual = history[-1] if history else 0.0
-        info.residual = residual
-        rtol = opt["rtol"]
-        if self._inverse is None:  # iterative: the tolerance, up to the recurrence's drift
-            drift = bool(history) and history[-1] <= rtol and residual < 10 * rtol
-            info.converged = bool(residual <= 1.01 * rtol or drift)
-            if not info.converged and opt["raise_on_failure"]:
-                raise ConvergenceError(
-                    f"{info.method} did not reach rtol={rtol:g} in {info.iterations} iterations "
-                    f"(relative residual {residual:.2e}); raise maxiter or use method='direct'",
-                    iterations=info.iterations,
-                    residuals=history,
-                )
-        elif self.method == "direct" and not residual <= _direct_bound(opt.get("condition")):
-            info.converged = False
-            if opt["raise_on_failure"]:
-                raise FemkronValueError(
-                    f"A is numerically singular: method='direct' left a relative residual of "
-                    f"{residual:.2e}",
-                    reason="singular",
-                )
-
-
-#: Below this many unknowns a solver runs BLAS on one thread: on small problems the threads'
-#: wake-up and contention cost more than they gain (fdm at 10^4 dofs on a loaded 2-core
-#: machine: 0.196 s with the default threads, 0.003 s with one).
-SERIAL_BELOW = 100_000
-
-_controller = None
-
-
-def threads_for(n):
-    """A context that limits BLAS/OpenMP to one thread for a system of ``n < SERIAL_BELOW``
-    unknowns (threadpoolctl), and leaves the threads alone above.
-
-    Examples
-    --------
-    >>> with threads_for(100):
-    ...     pass
-    """
-    global _controller
-    if n >= SERIAL_BELOW:
-        return contextlib.nullcontext()
-    if _controller is None:
-        from threadpoolctl import ThreadpoolController
-
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=1)
-
-
 #: What to try instead when a method's estimated peak passes the memory limit.
 _CHEAPER = {
     "fdm": "use method='amg' or method='cg' (matrix-free), or fewer cells",
     "direct": "use method='fdm' (separable operators) or method='amg', or fewer cells",
     "amg": "use method='fdm' (separable operators) or method='cg' (matrix-free), or fewer cells",
 }
-
-
-def _direct_bound(condition):
-    """The largest relative residual a backward-stable LU may leave: ``ε`` times the growth
-    of the scaled condition number, with a factor 10³ for the norms and pivot growth (at least
-    1e-6, the residual at which a solve is useless anyway)."""
-    if condition is None or not np.isfinite(condition):
-        return 1e-6
-    return max(1e-6, 1e3 * np.finfo(float).eps * condition)
 
 
 def make_solver(
@@ -541,6 +319,7 @@ def _setup(
         fallback=fallback,
     )
     solver = Solver(A, info.method, info, inverse, precond_apply, kind, **options)
+    solver._factory = make_solver
     if method == "amg":
         solver._apply = solver_A.__matmul__
     if verify:

@@ -115,6 +115,16 @@ def _panel_ratio(bounds):
     return ratio if 0.25 <= ratio <= 4.0 else 1.0
 
 
+def _panel_size(ratio, ncols, height=2.3, width=8.4, pad=(0.85, 1.0)):
+    """Size (inches) of one panel drawn ``ratio`` times as wide as high, ``ncols`` in a row.
+
+    The axes are ``height`` inches high, or less so that a row of them is at most ``width``
+    inches wide; ``pad`` adds room for the tick labels, axis labels and title around them.
+    """
+    height = min(height, width / (ncols * ratio))
+    return height * ratio + pad[0], height + pad[1]
+
+
 def _aspect(ax, bounds):
     (a0, b0), (a1, b1) = bounds
     ratio = (b1 - a1) / (b0 - a0)

@@ -206,7 +206,9 @@ def _slices3d(V, U, ax, fig, label, title, cmap, levels, per_cell, kind, slices)
     ratios = [_panel_ratio((bounds[p[1][0]], bounds[p[1][1]])) for p in panels]
     height = min(2.4, 8.4 / sum(ratios))
     figsize = (sum(height * r + 0.85 for r in ratios) + 0.9, height + 1.1)
-    axes, cax = _panel_axes(3, ax, fig, ncols=3, colorbar=True, width_ratios=ratios, figsize=figsize)
+    axes, cax = _panel_axes(
+        3, ax, fig, ncols=3, colorbar=True, width_ratios=ratios, figsize=figsize
+    )
     art = None
     for a, (d, others, X, Y, Z) in zip(axes, panels):
         art = _draw_2d(a, X, Y, Z, kind, cmap, levels, vmin, vmax)

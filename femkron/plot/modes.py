@@ -27,6 +27,7 @@ from ._style import (
     _new_axes,
     _panel_axes,
     _panel_ratio,
+    _panel_size,
     _plt,
     _style,
 )
@@ -79,8 +80,9 @@ def plot_modes(V, w, v, ax=None, fig=None, ncols=3, exact=None, cmap="RdBu_r", l
         exact = np.asarray(exact, dtype=float).ravel()
         if exact.size < w.size:
             raise FemkronValueError(f"exact must give {w.size} eigenvalues, got {exact.size}")
-    width = 3.2 if V.dim == 1 else 2.3 * _panel_ratio(V.bounds[:2]) + 0.9
-    axes = _panel_axes(w.size, ax, fig, ncols=ncols, panel=(width, 3.0))
+    ratio = 1.0 if V.dim == 1 else _panel_ratio(V.bounds[:2])
+    panel = _panel_size(ratio, min(ncols, w.size), pad=(0.9, 1.2))  # two-line titles
+    axes = _panel_axes(w.size, ax, fig, ncols=ncols, panel=panel)
     for j, a in enumerate(axes):
         U = v[:, j].reshape(V.shape)
         scale = np.max(np.abs(U)) or 1.0
@@ -104,7 +106,8 @@ def plot_modes(V, w, v, ax=None, fig=None, ncols=3, exact=None, cmap="RdBu_r", l
         else:
             raise FemkronValueError(f"plot_modes draws 1 to 3 axes, got V.dim = {V.dim}")
         X, Y = np.meshgrid(x, y, indexing="ij")
-        a.contourf(X, Y, Z, levels=np.linspace(-1, 1, levels + 1), cmap=cmap)
+        # scaled by the largest dof value: between the dofs |Z| may pass 1, drawn as ±1
+        a.contourf(X, Y, Z, levels=np.linspace(-1, 1, levels + 1), cmap=cmap, extend="both")
         _style(a, "x", "y", t)
         _aspect(a, V.bounds[:2])
     return axes
@@ -186,8 +189,8 @@ def plot_heat(ht, ax=None, fig=None, snapshots=None, cmap="inferno", label="u", 
     vmin = min(float(f[3].min()) for f in frames)
     vmax = max(float(f[3].max()) for f in frames)
     ncols = min(3, len(frames))
-    width = 2.2 * _panel_ratio(V.bounds[:2]) + 0.8  # axes about 2.2 inches high
-    axes, cax = _panel_axes(len(frames), ax, fig, ncols=ncols, panel=(width, 3.0), colorbar=True)
+    panel = _panel_size(_panel_ratio(V.bounds[:2]), ncols)
+    axes, cax = _panel_axes(len(frames), ax, fig, ncols=ncols, panel=panel, colorbar=True)
     art = None
     for a, (i, x, y, Z) in zip(axes, frames):
         X, Y = np.meshgrid(x, y, indexing="ij")

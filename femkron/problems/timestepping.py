@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from .._validate import as_int, as_real, as_vector, check_choice, check_vectors, is_number
-from ..errors import FemkronValueError, StructureError
+from ..errors import FemkronTypeError, FemkronValueError, StructureError
 from ..fem.tensor import as_tensor_space, is_constant_coefficient, mass, stiffness
 from ..kron.diagonalize import FastDiagonalization
 from ..kron.operator import apply_axis
@@ -60,6 +60,7 @@ def heat(
     scheme="theta",
     coefficient="auto",
     rtol=1e-10,
+    allow_unstable=False,
 ):
     """Solve ``u_t - ∇·(κ∇u) = f`` from ``u(0) = u0``.
 
@@ -74,7 +75,7 @@ def heat(
     ``scheme="modal"``: exact in time for a constant κ — in the fdm eigenbasis
     (``(⊗S)ᵀ M (⊗S) = I``, ``(⊗S)ᵀ A (⊗S) = Λ``) the semi-discrete system decouples into
     ``ŵ' + Λ ŵ = ĝ``, solved as ``ŵ(t) = e^{-Λt} ŵ(0) + (1 - e^{-Λt}) Λ⁻¹ ĝ`` at the snapshot
-    times only (``dt`` fixes the snapshot times, no steps are taken).
+    times only (the same times as the θ-scheme's; no steps are taken).
 
     The step used is ``t_end / n`` with ``n`` the smallest multiple of ``snapshots - 1``
     whose step does not exceed ``dt`` (up to rounding): never larger than ``dt``, so never
@@ -83,7 +84,8 @@ def heat(
 
     For ``theta < 1/2`` the θ-scheme is stable only for steps
     ``dt ≤ 2 / ((1 - 2θ) λ_max)``, ``λ_max`` the largest eigenvalue of ``M⁻¹A`` (exact from
-    the 1D pencils for a constant κ, by Lanczos otherwise); a longer step is refused.
+    the 1D pencils for a constant κ, by Lanczos otherwise); a longer step is refused unless
+    ``allow_unstable=True`` (to watch the instability grow, as a course lab does).
 
     Boundary data and ``f`` are constant in time.  A tqdm progress bar runs over the steps
     (``progress=None``: only on a terminal; ``True``/``False`` force it).
@@ -187,7 +189,9 @@ def heat(
         info.seconds = time.perf_counter() - t0
         return HeatSolution(V, times, frames, info, 0, dt=dt_eff)
     Mc, A = _mass_like(system), system.A
-    if theta < 0.5 and steps:
+    if not isinstance(allow_unstable, (bool, np.bool_)):
+        raise FemkronTypeError(f"allow_unstable must be True or False, got {allow_unstable!r}")
+    if theta < 0.5 and steps and not allow_unstable:
         _check_stable(system, Mc, kappa, theta, dt, dt_eff)
     left = Mc + (theta * dt_eff) * A if theta > 0 else Mc  # θ = 0: explicit, a mass solve
     right = Mc - ((1.0 - theta) * dt_eff) * A
@@ -284,8 +288,8 @@ def _pencil_max(A, M, mass_solver=None):
         Ad, Md = (Ad + Ad.T) / 2, (Md + Md.T) / 2
         return float(scipy.linalg.eigh(Ad, Md, eigvals_only=True, subset_by_index=[n - 1] * 2)[0])
     if mass_solver is None:  # a 1D pencil: sparse or dense factors
-        A, M = sp.csc_matrix(A), sp.csc_matrix(M)
-        solve_m = spla.splu(M).solve
+        A, M = sp.csr_matrix(A), sp.csr_matrix(M)
+        solve_m = make_solver(M, "direct", check=False).solve
     else:
         solve_m = mass_solver()
     Aop = spla.LinearOperator((n, n), matvec=lambda x: A @ x, dtype=float)

@@ -204,7 +204,7 @@ def test_scaling_and_single_precision_keep_the_accuracy():
     V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=24, order=2)
     A = fk.MatrixFreeOperator(V, kappa, bcs={})
     b = np.random.default_rng(1).standard_normal(A.shape[0])
-    absA = abs(A.tocsr())
+    abs_a = abs(A.tocsr())
     its = {}
     for scale in (False, True):
         for precision in ("double", "single"):
@@ -212,7 +212,7 @@ def test_scaling_and_single_precision_keep_the_accuracy():
             x, info = fk.linalg.krylov_solve(A, b, "cg", P.solve, rtol=1e-12)
             # CG stops on its recurrence's residual; the true one differs by the residual
             # gap, at most k·ε·‖|A||x|‖ after k steps (Greenbaum 1997; 2e-13 ‖b‖ here)
-            gap = info.iterations * np.finfo(float).eps * np.linalg.norm(absA @ np.abs(x))
+            gap = info.iterations * np.finfo(float).eps * np.linalg.norm(abs_a @ np.abs(x))
             assert np.linalg.norm(b - A @ x) <= 1e-12 * np.linalg.norm(b) + gap
             its[scale, precision] = info.iterations
     # the diagonal scaling cuts the iterations at least in half; single precision costs

@@ -8,7 +8,6 @@ from numpy.polynomial import legendre
 import femkron as fk
 from femkron.fem.quadrature import points_for_degree
 
-
 EPS = np.finfo(float).eps
 
 

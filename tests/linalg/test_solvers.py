@@ -10,6 +10,15 @@ from femkron.kron import StructureError
 from femkron.linalg import pcg
 
 METHODS = ("fdm", "direct", "cg", "amg")
+EPS = np.finfo(float).eps
+
+
+def eigenvalue_rounding(K, M, w):
+    """How far two symmetric-definite eigensolvers may disagree on the eigenvalues w of
+    K v = λ M v: c·ε·(‖K‖₂‖M⁻¹‖₂ + |λ| κ₂(M)) (Golub & Van Loan §8.7), c = 20 (the fdm's
+    1D eigensolves and the dense one; measured c <= 2.3)."""
+    m = np.linalg.eigvalsh(M)
+    return 20 * EPS * (np.linalg.norm(K, 2) / m[0] + np.abs(w) * m[-1] / m[0])
 
 
 def system(dim, p, bc, graded=True, sigma=0.0):
@@ -91,9 +100,9 @@ def test_fdm_finds_the_mass_factors_at_high_order():
         Ms = [(P.T @ s.mass() @ P).toarray() for s, P in zip(V.spaces, bcs.P)]
         Ks = [(P.T @ s.stiffness() @ P).toarray() for s, P in zip(V.spaces, bcs.P)]
         for d in range(2):
-            np.testing.assert_allclose(
-                np.sort(fdm.lams[d]), sla.eigh(Ks[d], Ms[d], eigvals_only=True), atol=1e-8
-            )
+            expected = sla.eigh(Ks[d], Ms[d], eigvals_only=True)
+            tol = eigenvalue_rounding(Ks[d], Ms[d], expected)
+            assert np.all(np.abs(np.sort(fdm.lams[d]) - expected) <= tol), (p, d)
 
 
 @pytest.mark.parametrize("name", list(SYSTEMS))
@@ -112,7 +121,8 @@ def test_fast_diagonalization(name):
     # operator is one factor, no mass is split off: plain eigenvalues)
     Mc = bcs.constrain(fk.mass(V)).toarray() if V.dim > 1 else np.eye(A.shape[0])
     expected = sla.eigh(Ad, Mc, eigvals_only=True)
-    np.testing.assert_allclose(np.sort(fdm.eigenvalues()), expected, rtol=1e-9, atol=1e-9)
+    tol = eigenvalue_rounding(Ad, Mc, expected)
+    assert np.all(np.abs(np.sort(fdm.eigenvalues()) - expected) <= tol)
 
 
 def test_fdm_with_reaction_and_explicit_factors():

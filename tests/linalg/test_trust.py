@@ -172,3 +172,14 @@ def test_small_solves_run_blas_on_one_thread():
     before = [lib["num_threads"] for lib in threadpool_info()]
     with threads_for(SERIAL_BELOW):
         assert [lib["num_threads"] for lib in threadpool_info()] == before
+
+
+def test_vtk_export_counts_points_and_cells_before_writing(tmp_path):
+    V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=100, order=2)  # 40 401 points
+    old = fk.set_memory_limit(2 * 2**20)
+    try:
+        with pytest.raises(fk.ResourceError, match="points"):
+            fk.write_vtk(str(tmp_path / "u.vtu"), V, {"u": np.zeros(V.ndofs)})
+    finally:
+        fk.set_memory_limit(old)
+    assert not list(tmp_path.iterdir())

@@ -271,7 +271,8 @@ def _all_axes(fig):
 
 
 def _layout_problems(fig, tol=1.0):
-    """What is wrong with the drawn layout of ``fig``: text outside it, titles overlapping."""
+    """What is wrong with the drawn layout of ``fig``: text outside it, or titles overlapping
+    each other or an axis label (a panel title on the x label of the panel above)."""
     fig.canvas.draw()
     r = fig.canvas.get_renderer()
     W, H = fig.bbox.width, fig.bbox.height
@@ -289,11 +290,12 @@ def _layout_problems(fig, tol=1.0):
     for t in texts:
         if t.get_visible() and t.get_text() and outside(t.get_window_extent(r)):
             problems.append(f"text {t.get_text()!r} leaves the figure: {t.get_window_extent(r)}")
-    boxes = [(t.get_text(), t.get_window_extent(r)) for t in titles]
-    for i, (s, a) in enumerate(boxes):
-        for u, b in boxes[i + 1 :]:
-            if _overlap(a, b):
-                problems.append(f"titles {s!r} and {u!r} overlap")
+    named = [t for t in texts if t.get_visible() and t.get_text()]
+    boxes = [(t, t.get_text(), t.get_window_extent(r)) for t in named]
+    for i, (t, s, a) in enumerate(boxes):
+        for t2, u, b in boxes[i + 1 :]:
+            if (t in titles or t2 in titles) and _overlap(a, b):
+                problems.append(f"title {s!r} and {u!r} overlap")
     return problems
 
 
@@ -354,20 +356,23 @@ def test_colorbar_beside_given_axes():
     _assert_colorbar_beside(fig, [axes[0]], ends_tol=0.01)
 
 
-@pytest.mark.parametrize("dim", [2, 3])
+@pytest.mark.parametrize("box", [[(0, 1)] * 2, [(0, 2), (0, 1)], [(0, 1), (0, 3)], [(0, 1)] * 3])
 @pytest.mark.parametrize("count", [3, 6])
-def test_heat_panels_layout(dim, count):
-    V = fk.TensorSpace.box([(0, 1)] * dim, cells=2, order=2)
+def test_heat_panels_layout(box, count):
+    V = fk.TensorSpace.box(box, cells=2, order=2)
     ht = fk.heat(V, 1.0, 0.02, 0.005, snapshots=count)
-    axes = P.plot_heat(ht)
+    axes = P.plot_heat(ht, label="temperature u")
     fig = axes[0].figure
+    fig.suptitle("u_t = Δu, Crank–Nicolson, Q2", fontsize=13)  # as examples/heat_snapshots.py
     assert _layout_problems(fig) == []
     _assert_colorbar_beside(fig, axes)
 
 
-@pytest.mark.parametrize("dim", [1, 2, 3])
-def test_mode_panels_layout(dim):
-    V = fk.TensorSpace.box([(0, 1)] * dim, cells=4, order=2)
+@pytest.mark.parametrize(
+    "box", [[(0, 1)], [(0, 1)] * 2, [(0, 2), (0, 1)], [(0, 1), (0, 1.5)], [(0, 1)] * 3]
+)
+def test_mode_panels_layout(box):
+    V = fk.TensorSpace.box(box, cells=4, order=2)
     w, v = fk.eigen(V, k=6)
     axes = P.plot_modes(V, w, v, exact=w)
     fig = axes[0].figure
@@ -385,11 +390,8 @@ def test_1d_and_convergence_layout():
 def test_3d_mode_is_drawn_where_it_is_largest():
     # sin(πx) sin(πy) sin(2πz) vanishes on z = 0.5, the slice drawn before: a flat panel
     V = fk.TensorSpace.box([(0, 1)] * 3, cells=4, order=2)
-    modes = [
-        V.interpolate(lambda x, y, z: np.sin(np.pi * x) * np.sin(np.pi * y) * np.sin(np.pi * z)),
-        V.interpolate(lambda x, y, z: np.sin(np.pi * x) * np.sin(np.pi * y) * np.sin(2 * np.pi * z)),
-        V.interpolate(lambda x, y, z: np.sin(np.pi * x) * np.sin(np.pi * y) * np.sin(3 * np.pi * z)),
-    ]
+    xy = V.interpolate(lambda x, y, z: np.sin(np.pi * x) * np.sin(np.pi * y))
+    modes = [xy * V.interpolate(lambda x, y, z, m=m: np.sin(m * np.pi * z)) for m in (1, 2, 3)]
     v = np.column_stack([-2.0 * m.ravel() for m in modes])  # sign and scale do not matter
     axes = P.plot_modes(V, [3.0, 6.0, 11.0], v)
     # drawn: the mode over its largest value; a plane where sin(m π z) = ±1
@@ -401,3 +403,15 @@ def test_3d_mode_is_drawn_where_it_is_largest():
     for a in P.plot_modes(V, w, v):
         cs = a.collections[0]
         assert max(abs(cs.zmin), abs(cs.zmax)) > 0.9, a.get_title()
+
+
+def test_mode_peaks_between_dofs_are_filled():
+    # a mode is scaled by its largest dof value; between the dofs it can pass 1, and contours
+    # with levels in [-1, 1] left those peaks unfilled (white holes)
+    V = fk.TensorSpace.box([(0, 1), (0, 1.5)], cells=6, order=3)
+    w, v = fk.eigen(V, k=6)
+    axes = P.plot_modes(V, w, v)
+    sets = [a.collections[0] for a in axes]
+    over = [cs for cs in sets if max(-cs.zmin, cs.zmax) > 1]
+    assert over  # the case arises here
+    assert all(cs.extend == "both" for cs in over)

@@ -300,3 +300,20 @@ def test_bad_input(kwargs, words):
         fk.heat(V, 0.0, **args)
     for w in words:
         assert w in str(err.value), (w, str(err.value))
+
+
+def test_allow_unstable_runs_past_the_bound_and_the_instability_shows():
+    V = fk.TensorSpace.box([(0, 1)], cells=8, order=1)
+    # the largest eigenvalue of M⁻¹A on 7 interior dofs, from a dense scipy solve
+    s = V.spaces[0]
+    K, M = s.stiffness().toarray()[1:-1, 1:-1], s.mass().toarray()[1:-1, 1:-1]
+    dt = 1.5 * 2.0 / scipy.linalg.eigh(K, M, eigvals_only=True)[-1]
+    u0 = lambda x: np.sin(np.pi * x)  # noqa: E731
+    with pytest.raises(fk.FemkronValueError) as err:
+        fk.heat(V, u0, t_end=200 * dt, dt=dt, theta=0.0, snapshots=2)
+    assert err.value.reason == "unstable"
+    run = fk.heat(V, u0, t_end=200 * dt, dt=dt, theta=0.0, snapshots=2, allow_unstable=True)
+    # the top mode grows by |1 - dt λ_max| = 2 per step from round-off (1e-16): 2^200 ≫ 1
+    assert np.abs(run.values[-1]).max() > 1e6
+    with pytest.raises(TypeError, match="allow_unstable"):
+        fk.heat(V, u0, t_end=dt, dt=dt, theta=0.0, allow_unstable="yes")
