@@ -102,7 +102,7 @@ def matrix_tol(A, dim, q):
     return ROUND * EPS * np.abs(A).max() * (2 * q) ** dim
 
 
-def setup(dim, p):
+def tensor_case(dim, p):
     V = femkron_space(dim, p)
     axes = [dof_nodes(n, p) for n in NODES[:dim]]
     for xs, s in zip(axes, V.spaces):  # femkron's grid is the one this test computed
@@ -149,7 +149,7 @@ def weighted_mass(sigma):
 @pytest.mark.parametrize("dim, p", CASES, ids=IDS)
 def test_stiffness_and_mass(dim, p):
     """fk.stiffness / fk.mass (Kronecker sums of 1D matrices) = scikit-fem's matrices."""
-    V, axes = setup(dim, p)
+    V, axes = tensor_case(dim, p)
     basis = skfem_basis(dim, p)  # default rule: exact for these polynomial integrands
     perm = femkron_order(basis.doflocs, axes)
     q = p + 1  # Gauss points per axis that integrate every entry exactly (femkron's rule)
@@ -173,7 +173,7 @@ def test_variable_coefficient_assembly(dim, p, kappa):
     matches because both codes put the same p + 2 Gauss points in each cell (another rule,
     e.g. p + 3 points, changes entries by ~4e-6 relative on these meshes: 1e7 × the tolerance).
     """
-    V, axes = setup(dim, p)
+    V, axes = tensor_case(dim, p)
     q = p + 2  # femkron's default for coefficients
     basis = skfem_basis(dim, p, intorder=2 * q - 1)  # the same q-point Gauss rule
     perm = femkron_order(basis.doflocs, axes)
@@ -203,7 +203,7 @@ def test_robin_terms(dim, p):
     """
     alpha = 2.5
     face, axis, where = ROBIN_FACE[dim]
-    V, axes = setup(dim, p)
+    V, axes = tensor_case(dim, p)
     q = p + 2
     basis = skfem_basis(dim, p, intorder=2 * q - 1)
     perm = femkron_order(basis.doflocs, axes)
