@@ -1,9 +1,12 @@
 """The documentation runs: every ```python block of every page under docs/ is executed
 (blocks of one page in order, in one namespace, in a temporary folder, Agg backend), the
-API page lists every public name, and mkdocs.yml lists every page."""
+API reference documents every public name, the formulas are LaTeX, and mkdocs.yml lists
+every page. The site itself is built by `mkdocs build --strict` in CI."""
 
+import importlib
 import pathlib
 import re
+import runpy
 
 import matplotlib
 
@@ -53,10 +56,94 @@ def test_python_blocks_run(page, tmp_path, monkeypatch):
         plt.close("all")
 
 
-def test_api_page_lists_every_public_name():
+API_GROUPS = ("kron", "fem", "linalg", "problems", "io", "plot", "errors")
+DIRECTIVE = re.compile(r"^::: (femkron(?:\.\w+)+)\s*$", re.M)
+PUBLIC = [n for n in fk.__all__ if not n.startswith("__")]
+
+
+def resolve(ident):
+    """The object a ``::: femkron.a.b`` directive documents: the longest importable module
+    prefix, then attributes."""
+    parts = ident.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(ident)
+
+
+def api_directives():
+    found = {}
+    for group in API_GROUPS:
+        for ident in DIRECTIVE.findall((DOCS / "api" / f"{group}.md").read_text()):
+            found[ident] = group
+    return found
+
+
+def test_api_pages_document_every_public_name():
+    """Every name of ``femkron.__all__`` has a mkdocstrings directive on its subpackage's
+    page (docs/api/GROUP.md) that resolves to that very object."""
+    documented = [resolve(ident) for ident in api_directives()]
+    missing = [n for n in PUBLIC if not any(obj is getattr(fk, n) for obj in documented)]
+    assert not missing, f"no '::: femkron.NAME' directive in docs/api/*.md for {missing}"
+
+
+def test_api_directives_name_functions_and_classes():
+    """A directive resolves, and to what the overview says: ``::: femkron.eigen`` would
+    document the module ``femkron.problems.eigen``, so such names use their full path."""
+    for ident in api_directives():
+        obj = resolve(ident)
+        name = ident.rsplit(".", 1)[-1]
+        if hasattr(fk, name) and name != "plot":
+            assert obj is getattr(fk, name), f"::: {ident} is not fk.{name}"
+
+
+def test_api_overview_links_every_public_name():
     text = (DOCS / "api.md").read_text()
-    missing = [n for n in fk.__all__ if not n.startswith("__") and f"### `{n}`" not in text]
-    assert not missing, f"docs/api.md lacks {missing}; regenerate it: python docs/gen_api.py"
+    missing = [n for n in PUBLIC if f"[`fk.{n}`](api/" not in text]
+    assert not missing, f"docs/api.md (the overview) does not link {missing}"
+
+
+MATH_PAGES = ["index.md", "getting-started.md", "theory.md", "guide", "labs"]
+# inline code holding maths symbols: formulas belong in $...$ (rendered by KaTeX)
+CODE_SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
+MATH_SYMBOLS = re.compile(r"[⊗∫∮Σ∇Δλκσπ≈≤≥²³ᵀ⁻ⁿ⁺φψξθε]")
+
+
+def test_formulas_are_latex():
+    pages = [p for p in PAGES if p.relative_to(DOCS).parts[0] in MATH_PAGES]
+    bad = []
+    for page in pages:
+        prose = re.sub(r"^```.*?^```\s*$", "", page.read_text(), flags=re.S | re.M)
+        for span in CODE_SPAN.findall(prose):
+            if MATH_SYMBOLS.search(span) and "fk." not in span:
+                bad.append(f"{page.relative_to(DOCS)}: `{span}`")
+    assert not bad, "formulas as inline code, write them as $...$:\n" + "\n".join(bad)
+
+
+KEYS = sorted((DOCS / "labs" / "solutions").glob("*_key.py"))
+
+
+@pytest.mark.parametrize("key", KEYS, ids=[k.name for k in KEYS])
+def test_lab_key_meets_the_stated_outcomes(key, tmp_path, monkeypatch):
+    """An instructor key works the exercises of its lab and asserts the outcomes the lab
+    states; it runs as a script (``__main__``) in a temporary folder."""
+    monkeypatch.chdir(tmp_path)
+    try:
+        runpy.run_path(str(key), run_name="__main__")
+    finally:
+        plt.close("all")
+
+
+def test_every_lab_key_is_named_by_its_lab():
+    for key in KEYS:
+        lab = key.name.split("_")[0]  # lab1_key.py -> lab1-*.md
+        (page,) = (DOCS / "labs").glob(f"{lab}-*.md")
+        assert f"solutions/{key.name}" in page.read_text(), f"{page.name} does not name {key.name}"
 
 
 def test_mkdocs_nav_lists_every_page():
@@ -64,7 +151,7 @@ def test_mkdocs_nav_lists_every_page():
     listed = set(re.findall(r":\s*([\w./-]+\.md)\s*$", nav, re.M))
     pages = {p.relative_to(DOCS).as_posix() for p in PAGES}
     assert listed <= pages, f"mkdocs.yml names missing pages: {sorted(listed - pages)}"
-    core = {p for p in pages if p.startswith(("guide/", "labs/"))} | {
+    core = {p for p in pages if p.startswith(("guide/", "labs/", "api/"))} | {
         "index.md",
         "getting-started.md",
         "theory.md",

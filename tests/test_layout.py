@@ -52,7 +52,11 @@ def test_packages_of_01_keep_their_names():
 
 
 def test_no_module_over_600_lines():
-    long = {str(p.relative_to(PACKAGE)): n for p in SOURCES if (n := len(p.read_text().splitlines())) > 600}
+    long = {
+        str(p.relative_to(PACKAGE)): n
+        for p in SOURCES
+        if (n := len(p.read_text().splitlines())) > 600
+    }
     assert not long, long
 
 
@@ -77,7 +81,9 @@ def test_sparse_lu_and_amg_set_up_in_one_module():
 
 
 def test_no_decision_reads_message_text():
-    pattern = re.compile(r"""["'][^"']*["']\s+(not\s+)?in\s+(str\(\w+\)|[\w.]*\.note\b|[\w.]*message)""")
+    pattern = re.compile(
+        r"""["'][^"']*["']\s+(not\s+)?in\s+(str\(\w+\)|[\w.]*\.note\b|[\w.]*message)"""
+    )
     hits = [
         f"{p.relative_to(PACKAGE)}:{i + 1}"
         for p in SOURCES

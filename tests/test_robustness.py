@@ -183,12 +183,21 @@ def test_scaled_domains_give_scale_consistent_answers(L):
     V = fk.TensorSpace.box([(0, L), (0, L)], cells=6, order=3)
     f = lambda s: lambda x, y: 2 * np.pi**2 / s**2 * ex(s)(x, y)  # noqa: E731
     ref, sol = fk.poisson(ref_V, f(1.0)), fk.poisson(V, f(L))
+    # rounding only: each solve is off by c·ε·κ·max|u| with κ the spread λmax/λmin of the 1D
+    # pencil (scale-free, about 580 here), c = 4 as in the order-24 test; eigenvalues by
+    # c·ε·λmax relative to λ (Weyl), c = 10
+    s = ref_V.spaces[0]
+    inner = slice(1, s.ndofs - 1)
+    lam = sla.eigh(
+        s.stiffness().toarray()[inner, inner], s.mass().toarray()[inner, inner], eigvals_only=True
+    )
+    spread = lam[-1] / lam[0]
     # the same dof values (u has the same range), errors scale with the area
-    assert np.abs(sol.values - ref.values).max() < 1e-12
+    assert np.abs(sol.values - ref.values).max() < 2 * 4 * np.finfo(float).eps * spread
     assert abs(sol.error(ex(L), "L2") / L - ref.error(ex(1.0), "L2")) < 1e-12
     w_ref, _ = fk.eigen(ref_V, k=3)
     w, _ = fk.eigen(V, k=3)
-    np.testing.assert_allclose(w * L**2, w_ref, rtol=1e-12)
+    np.testing.assert_allclose(w * L**2, w_ref, rtol=2 * 10 * np.finfo(float).eps * spread)
     assert abs(float(fk.mass(V).tocsr().sum()) / L**2 - 1.0) < 1e-13
     # Neumann data scale as 1/L: the compatibility check is scale-free
     bc = {"left": fk.Neumann(1.0 / L), "right": fk.Neumann(1.0 / L)}

@@ -29,6 +29,7 @@ __all__ = [
     "cmd_convergence",
     "cmd_eig",
     "cmd_info",
+    "cmd_mms",
     "cmd_solve",
     "exact_eigenvalues",
     "info_record",
@@ -37,6 +38,10 @@ __all__ = [
 
 class UsageError(Exception):
     """A bad command line; the message is the whole line to print."""
+
+
+#: The built-in problems of ``femkron solve`` (anything else must be a problem file).
+SOLVE_PROBLEMS = ("poisson", "helmholtz", "heat")
 
 
 # ---- the manufactured problem ----------------------------------------------------------
@@ -128,6 +133,12 @@ def _check_args(args):
         )
     if args.mesh is None and args.dim is None:
         args.dim = 2
+    if args.order is None:
+        args.order = 2
+    if args.nodes is None:
+        args.nodes = "gll"
+    if getattr(args, "kappa", False) is None:
+        args.kappa = 1.0
     if args.order < 1 or args.order > 24:
         raise UsageError(f"femkron: error: --order must be 1 to 24, got {args.order}")
     check_outputs(args)
@@ -145,13 +156,38 @@ def _solve_stationary(args, V, k):
     """
     from ..problems import helmholtz, poisson
 
-    exact, source, grad, _ = manufactured(V.bounds, args.kappa, -k * k)
+    kappa = args.kappa
+    if isinstance(kappa, str):  # an expression: f = -∇·(κ∇u) - k²u computed symbolically
+        exact, source, grad, kappa = _variable_kappa(V, kappa, k)
+    else:
+        exact, source, grad, _ = manufactured(V.bounds, kappa, -k * k)
     t0 = time.perf_counter()
     if args.problem == "helmholtz":
-        sol = helmholtz(V, source, wavenumber=k, kappa=args.kappa, method=args.method)
+        sol = helmholtz(V, source, wavenumber=k, kappa=kappa, method=args.method)
     else:
-        sol = poisson(V, source, kappa=args.kappa, method=args.method)
+        sol = poisson(V, source, kappa=kappa, method=args.method)
     return sol, time.perf_counter() - t0, exact, grad
+
+
+def _variable_kappa(V, text, k):
+    """The built-in solution ``Π sin(π (x_d - a_d)/L_d)`` with ``κ`` the expression ``text``.
+
+    Returns ``(exact, source, grad, kappa)`` with the source computed by
+    :func:`femkron.manufactured`.
+    """
+    from ..fem.expressions import parse_expression
+    from ..fem.manufactured import manufactured as symbolic
+
+    names = ("x", "y", "z")[: V.dim]
+    kappa = parse_expression(text, names, where="--kappa")
+    u = " * ".join(
+        f"sin(pi*({n} - {float(a)!r})/{float(b - a)!r})" for n, (a, b) in zip(names, V.bounds)
+    )
+    ms = symbolic(u, kappa=kappa, sigma=-k * k, dim=V.dim)
+    coef = ms.kappa.value if ms.kappa.is_constant else ms.kappa
+    if not isinstance(coef, float) and np.any(V.interpolate(ms.kappa) <= 0):
+        raise UsageError(f"femkron: error: --kappa {text!r} must be > 0 on the box")
+    return ms.u, ms.f, ms.grad, coef
 
 
 def _say_space(V):
@@ -163,6 +199,10 @@ def _solution_outputs(args, V, values, exact, record, figure):
     """``--plot`` (``figure()`` draws it), ``--vtk`` and ``--json`` of ``femkron solve``."""
     if args.plot:
         save_figure(figure(), args.plot)
+    if getattr(args, "plot_error", None):
+        from .solve_file import error_figure
+
+        save_figure(error_figure(V, values, exact), args.plot_error)
     if args.vtk:
         from ..io import write_vtk
 
@@ -175,8 +215,24 @@ def _solution_outputs(args, V, values, exact, record, figure):
 
 # ---- solve ------------------------------------------------------------------------------
 def cmd_solve(args):
-    """``femkron solve [poisson|helmholtz|heat]``."""
+    """``femkron solve [poisson|helmholtz|heat]`` or ``femkron solve PROBLEM.toml``."""
+    if args.problem not in SOLVE_PROBLEMS:
+        if args.problem.endswith(".toml") or os.path.exists(args.problem):
+            from .solve_file import cmd_solve_file
+
+            return cmd_solve_file(args, UsageError)
+        raise UsageError(
+            f"femkron solve: error: argument PROBLEM: invalid choice: {args.problem!r} (choose "
+            f"from {', '.join(map(repr, SOLVE_PROBLEMS))}, or a problem file ending in .toml)"
+        )
     _check_args(args)
+    if args.theta is None:
+        args.theta = 0.5
+    if args.problem == "heat" and isinstance(args.kappa, str):
+        raise UsageError(
+            "femkron: error: --kappa: the built-in heat problem needs a constant κ (its exact "
+            "solution decays as e^(-κλt)); write a problem file for a variable κ"
+        )
     if args.problem != "heat" and (args.t_end is not None or args.dt is not None):
         raise UsageError("femkron: error: --t-end and --dt are options of `solve heat`")
     _check_wavenumber(args, "solve")
@@ -204,6 +260,8 @@ def cmd_solve(args):
         what = f"Helmholtz -κΔu - k²u = f (k = {k:g})"
     else:
         what = "Poisson -κΔu = f"
+    if isinstance(args.kappa, str):
+        what = what.replace("κΔu", "∇·(κ∇u)") + f", κ = {' '.join(args.kappa.split())}"
     l2 = sol.error(exact, "L2")
     h1 = sol.error(exact, "H1", grad=grad)
     say(
@@ -359,6 +417,14 @@ def cmd_convergence(args):
             },
         )
     return 0
+
+
+# ---- mms --------------------------------------------------------------------------------
+def cmd_mms(args):
+    """``femkron mms``: :func:`femkron.cli.mms.cmd_mms`."""
+    from .mms import cmd_mms as run
+
+    return run(args, UsageError)
 
 
 # ---- eigenvalues ------------------------------------------------------------------------

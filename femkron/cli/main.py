@@ -3,6 +3,8 @@
 Subcommands::
 
     femkron solve [poisson|helmholtz|heat]   solve a manufactured problem, print its errors
+    femkron solve PROBLEM.toml               solve a problem file (docs/guide/problem-files.md)
+    femkron mms --exact EXPR                 manufactured solution → convergence table
     femkron convergence [poisson|helmholtz]  errors and rates over mesh refinements
     femkron eig                              first eigenvalues of the Laplacian vs exact ones
     femkron info                             versions, BLAS and threads
@@ -52,6 +54,7 @@ from .commands import (  # the subcommands (importable from here as before)
     cmd_convergence,
     cmd_eig,
     cmd_info,
+    cmd_mms,
     cmd_solve,
 )
 from .output import say
@@ -85,11 +88,26 @@ def _number(name, positive=False):
     return parse
 
 
+def _kappa(text):
+    """An argparse type: a positive number, or an expression (checked against the space)."""
+    try:
+        value = float(text)
+    except ValueError:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(
+                f"--kappa must be a positive number or an expression, got {text!r}"
+            ) from None
+        return text  # a safe expression, checked once the coordinates are known
+    if not (np.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"--kappa must be a positive number, got {text!r}")
+    return value
+
+
 def _space_options(p, cells_help="cells per axis, e.g. 32 or 64,16 (32)"):
     p.add_argument("--dim", type=int, choices=[1, 2, 3], help="dimension of the unit box (2)")
     p.add_argument("--cells", help=cells_help)
-    p.add_argument("--order", type=int, default=2, help="polynomial order 1-24 (2)")
-    p.add_argument("--nodes", default="gll", choices=["gll", "equispaced"], help="node family")
+    p.add_argument("--order", type=int, help="polynomial order 1-24 (2)")
+    p.add_argument("--nodes", choices=["gll", "equispaced"], help="node family (gll)")
     p.add_argument("--mesh", metavar="FILE", help="TOML mesh file (see meshes/); sets the box")
 
 
@@ -108,7 +126,9 @@ def _problem_options(p):
         help="linear solver (auto)",
     )
     p.add_argument(
-        "--kappa", type=_number("--kappa", positive=True), default=1.0, help="diffusion κ (1)"
+        "--kappa",
+        type=_kappa,
+        help="diffusion κ: a number or an expression in x, y, z such as '1 + x*y' (1)",
     )
     p.add_argument("--wavenumber", type=_number("--wavenumber"), help="helmholtz: wavenumber k (5)")
 
@@ -148,6 +168,8 @@ def build_parser():
             "examples:\n"
             "  femkron solve                      built-in 2D Poisson problem\n"
             "  femkron solve heat --dim 1 --plot heat.png\n"
+            "  femkron solve examples/problems/mixed_faces.toml\n"
+            "  femkron mms --exact 'sin(pi*x)*exp(y)' --kappa '1 + x*y' --bc right=neumann\n"
             "  femkron convergence --order 3 --plot rates.png\n"
             "  femkron eig --dim 2 -k 8\n"
             "  femkron info\n"
@@ -163,21 +185,31 @@ def build_parser():
         sub,
         "solve",
         cmd_solve,
-        "solve a manufactured problem and print dofs, method, time and errors",
+        "solve a manufactured problem or a problem file; print dofs, method, time, errors",
         "Solve a problem with the manufactured solution u = Π sin(π x_i / L_i) on a box\n"
         "(homogeneous Dirichlet) and report the L2 and H1 errors against it:\n"
-        "  poisson    -κΔu = f\n"
-        "  helmholtz  -κΔu - k²u = f\n"
-        "  heat       u_t = κΔu from u(0) = u, θ-scheme, error at t_end",
+        "  poisson    -∇·(κ∇u) = f   (--kappa a number or an expression: f follows)\n"
+        "  helmholtz  -∇·(κ∇u) - k²u = f\n"
+        "  heat       u_t = κΔu from u(0) = u, θ-scheme, error at t_end\n"
+        "or solve a problem file PROBLEM.toml (domain, equation, boundary conditions, exact\n"
+        "solution, outputs: see docs/guide/problem-files.md).",
         [
             "femkron solve",
             "femkron solve --dim 3 --cells 16 --order 2 --method amg",
             "femkron solve helmholtz --wavenumber 4 --plot u.png --json result.json",
             "femkron solve heat --dim 1 --t-end 0.1 --dt 1e-3 --theta 0.5",
             "femkron solve --mesh meshes/boundary_layer.toml --order 3 --vtk u.vtu",
+            "femkron solve --kappa '1 + x*y' --plot-error err.png",
+            "femkron solve examples/problems/mixed_faces.toml --json result.json",
         ],
     )
-    _problem_argument(p, ("poisson", "helmholtz", "heat"))
+    p.add_argument(
+        "problem",
+        nargs="?",
+        default="poisson",
+        metavar="PROBLEM",
+        help="poisson, helmholtz, heat (built-in problems; poisson), or a problem file .toml",
+    )
     _space_options(p)
     _problem_options(p)
     p.add_argument(
@@ -187,12 +219,12 @@ def build_parser():
     p.add_argument(
         "--theta",
         type=_number("--theta"),
-        default=0.5,
         help="heat: θ of the θ-scheme, 0.5 Crank–Nicolson, 1 backward Euler (0.5)",
     )
     _output_options(
         p,
         plot="save a figure (.png, .pdf, .svg, ...)",
+        plot_error="save a figure of the error u_h - u (the exact solution is known)",
         vtk="write the solution as .vtu (needs meshio)",
         json="write the results as JSON ('-': stdout)",
     )
@@ -223,6 +255,56 @@ def build_parser():
     _output_options(
         p,
         plot="save the log-log plot (.png, .pdf, ...)",
+        json="write the table as JSON ('-': stdout)",
+    )
+
+    p = _command(
+        sub,
+        "mms",
+        cmd_mms,
+        "manufactured solution: f and face data from an exact u, convergence table",
+        "The method of manufactured solutions: from an exact u (an expression in x, y, z),\n"
+        "compute f = -∇·(κ∇u) + σu and the data of the Dirichlet, Neumann and Robin faces\n"
+        "symbolically, solve on each mesh and order, and print the L2 and H1 errors with\n"
+        "their rates against the expected p+1 and p.",
+        [
+            "femkron mms --exact 'sin(pi*x)*exp(y)'",
+            "femkron mms --exact 'cos(x)*y**2' --kappa '1 + x*y' --bc right=neumann "
+            "top=robin:2 --orders 1 2 3",
+            "femkron mms --exact 'x*sin(y)' --domain '[0,2]x[0,1]' --cells 4,8,16 "
+            "--json rates.json --plot rates.png",
+        ],
+    )
+    p.add_argument("--exact", required=True, metavar="EXPR", help="the exact solution u")
+    p.add_argument("--kappa", default="1", metavar="EXPR", help="diffusion κ(x, ...) (1)")
+    p.add_argument(
+        "--sigma", default="0", metavar="EXPR", help="reaction σ(x, ...) (0; < 0: Helmholtz)"
+    )
+    p.add_argument("--domain", metavar="BOX", help="the box, e.g. '[0,1]x[0,2]' (unit box)")
+    p.add_argument(
+        "--dim", type=int, choices=[1, 2, 3], help="dimension (default: from --domain or --exact)"
+    )
+    p.add_argument(
+        "--bc",
+        nargs="+",
+        metavar="FACE=KIND",
+        help="face conditions: dirichlet, neumann, robin:ALPHA, or AXIS=periodic "
+        "(faces not named: dirichlet)",
+    )
+    p.add_argument(
+        "--orders", type=int, nargs="+", default=[1, 2, 3], help="polynomial orders (1 2 3)"
+    )
+    p.add_argument("--cells", default="4,8,16", help="cells per axis of each level (4,8,16)")
+    p.add_argument("--nodes", default="gll", choices=["gll", "equispaced"], help="node family")
+    p.add_argument(
+        "--method",
+        default="auto",
+        choices=["auto", "fdm", "amg", "cg", "direct"],
+        help="linear solver (auto)",
+    )
+    _output_options(
+        p,
+        plot="save the log-log plot of the errors",
         json="write the table as JSON ('-': stdout)",
     )
 

@@ -47,16 +47,19 @@ def _probe(path, name):
 
 def check_outputs(args):
     """Check every output path before any work is done."""
-    plot = getattr(args, "plot", None)
-    if plot is not None:
-        _probe(plot, "--plot")
+    for key in ("plot", "plot_error"):
+        plot = getattr(args, key, None)
+        if plot is None:
+            continue
+        option = "--" + key.replace("_", "-")
+        _probe(plot, option)
         ext = os.path.splitext(plot)[1].lower().lstrip(".")
         from matplotlib.figure import Figure
 
         supported = Figure().canvas.get_supported_filetypes()
         if ext not in supported:
             raise FemkronValueError(
-                f"--plot: matplotlib cannot write {plot!r} "
+                f"{option}: matplotlib cannot write {plot!r} "
                 f"(extension {('.' + ext) if ext else 'missing'}); "
                 f"use one of {', '.join('.' + e for e in sorted(supported))}"
             )

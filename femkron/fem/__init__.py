@@ -11,6 +11,7 @@ from .assembly import assemble
 from .bc import BoundaryConditions, Condition, Dirichlet, Neumann, Periodic, Robin
 from .coefficients import Anisotropic, SeparableExpansion, separable_expansion
 from .elements import Lagrange
+from .manufactured import ManufacturedSolution, manufactured
 from .matfree import MatrixFreeOperator
 from .mesh import Mesh1D, TensorMesh
 from .norms import convergence_rate, error, norm
@@ -25,6 +26,7 @@ __all__ = [
     "Condition",
     "Dirichlet",
     "Lagrange",
+    "ManufacturedSolution",
     "MatrixFreeOperator",
     "Mesh1D",
     "Neumann",
@@ -42,6 +44,7 @@ __all__ = [
     "gauss_legendre",
     "gauss_lobatto",
     "load_vector",
+    "manufactured",
     "mass",
     "norm",
     "separable_expansion",

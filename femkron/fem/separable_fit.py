@@ -83,7 +83,6 @@ class SeparablePreconditioner:
         Apply the diagonal scaling ``S = diag(κ/κ̃)^(-1/2)`` at the dofs around the fast
         diagonalization (``S F⁻¹ S``, Concus & Golub 1973), which corrects the local size of
         the coefficient and typically cuts the CG iterations by a factor 2-3.
-    fdm : FastDiagonalization
     precision : {"single", "double"}
         Arithmetic of the fast diagonalization.  ``"single"`` halves the cost of its dense
         products; the Krylov method (:func:`fcg`, flexible CG) still computes residuals in
@@ -99,6 +98,8 @@ class SeparablePreconditioner:
 
     Attributes
     ----------
+    fdm : FastDiagonalization
+        The fast diagonalization of the separable fit.
     scaling : ndarray or None
         The diagonal of ``S`` (``None``: no scaling, e.g. an exactly separable κ).
     contrast : float

@@ -239,9 +239,7 @@ class SeparableStructure:
 
     def mapped(self, factor_map):
         """The record after every factor ``F`` on axis ``d`` became ``factor_map(F, d)``."""
-        return SeparableStructure(
-            [factor_map(M, d) for d, M in enumerate(self.masses)], self.roles
-        )
+        return SeparableStructure([factor_map(M, d) for d, M in enumerate(self.masses)], self.roles)
 
 
 def sum_structure(a, b):

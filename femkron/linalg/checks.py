@@ -41,6 +41,7 @@ FDM_BACKWARD_ERROR = 1e-8
 #: fast-diagonalization solve may leave (eight correct digits).
 FDM_FORWARD_ERROR = 1e-8
 
+
 def backward_error(A, x, b):
     """Componentwise (Oettli–Prager) backward error ``max_i |b - A x|_i / (|A| |x| + |b|)_i``.
 
@@ -123,9 +124,7 @@ def condition_estimate(Acsr, lu):
         dd = d if y.ndim == 1 else d[:, None]
         return lu.solve(y / dd, trans=trans) / dd
 
-    inv = spla.LinearOperator(
-        (n, n), matvec=solve, rmatvec=lambda y: solve(y, "T"), dtype=float
-    )
+    inv = spla.LinearOperator((n, n), matvec=solve, rmatvec=lambda y: solve(y, "T"), dtype=float)
     with np.errstate(all="ignore"):
         norm_inv = float(spla.onenormest(inv)) if n > 1 else float(abs(solve(np.ones(1)))[0])
     return norm_a * norm_inv if np.isfinite(norm_inv) else np.inf

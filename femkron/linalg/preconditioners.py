@@ -83,9 +83,7 @@ def amg(A):
         "use method='fdm' (separable operators) or method='cg' (matrix-free)",
     )
     Acsr = as_csr(A)
-    ml = pyamg.smoothed_aggregation_solver(
-        Acsr, B=np.ones((A.shape[0], 1)), symmetry="hermitian"
-    )
+    ml = pyamg.smoothed_aggregation_solver(Acsr, B=np.ones((A.shape[0], 1)), symmetry="hermitian")
     return Acsr, ml.aspreconditioner(cycle="V").matvec
 
 

@@ -48,9 +48,7 @@ def eigen(V, k=6, bc=None):
     if robin is not None:
         A = A + robin
     Ks, Ms, sigma = pencils(bcs.constrain(A), split_1d=True)  # the carried pencils
-    fdm = FastDiagonalization(
-        stiffness=Ks, masses=Ms, sigma=sigma, singular=bcs.singular
-    )
+    fdm = FastDiagonalization(stiffness=Ks, masses=Ms, sigma=sigma, singular=bcs.singular)
     lam = fdm.lam_grid
     # the k smallest sums only involve the k smallest 1D eigenvalues of each axis
     order1d = [np.argsort(l)[: min(k, l.size)] for l in fdm.lams]

@@ -183,7 +183,9 @@ def heat(
             phi = np.where(zero, t, -np.expm1(-lam * t) / safe)
             record(n, _from_modes(fdm, decay * w_hat + phi * g_hat))
         info = SolveInfo(
-            "modal", residual=0.0, setup_seconds=fdm.setup_seconds,
+            "modal",
+            residual=0.0,
+            setup_seconds=fdm.setup_seconds,
             note="exact in time in the fdm eigenbasis",
         )
         info.seconds = time.perf_counter() - t0
@@ -315,9 +317,7 @@ def _modal_basis(V, bcs, kappa):
     carried pencils.
     """
     Ks, Ms, sigma = pencils(_constant_operator(V, bcs, kappa), split_1d=True)  # carried
-    return FastDiagonalization(
-        stiffness=Ks, masses=Ms, sigma=sigma, singular=bcs.singular
-    )
+    return FastDiagonalization(stiffness=Ks, masses=Ms, sigma=sigma, singular=bcs.singular)
 
 
 def _constant_operator(V, bcs, kappa):

@@ -106,7 +106,9 @@ def test_cg_at_a_helmholtz_resonance_is_judged_by_its_true_residual():
 def strongly_graded_space(cells=72, ratio=1.5):
     h = ratio ** np.arange(cells)
     nodes = np.concatenate([[0.0], np.cumsum(h / h.sum())])
-    return fk.TensorSpace([fk.Space1D(fk.Mesh1D(nodes), 2), fk.Space1D(fk.Mesh1D.uniform(0, 1, 4), 2)])
+    return fk.TensorSpace(
+        [fk.Space1D(fk.Mesh1D(nodes), 2), fk.Space1D(fk.Mesh1D.uniform(0, 1, 4), 2)]
+    )
 
 
 def test_auto_on_a_strongly_graded_dirichlet_problem_answers_accurately():

@@ -41,7 +41,9 @@ def test_rates(dim, p, method):
         sol = fk.advection_diffusion(
             V, source(dim), velocity=B[:dim], epsilon=EPS, method=method, rtol=1e-12
         )
-        assert sol.info.residual < 1e-11
+        # the solver's contract (femkron/linalg/solve.py): true residual <= 1.01 rtol, or the
+        # recurrence's <= rtol with a drift below 10 rtol
+        assert sol.info.residual < 10 * 1e-12
         errs.append(sol.error(exact))
     rate = fk.convergence_rate([1 / n for n in cells], errs)
     assert abs(rate - (p + 1)) < 0.3, errs
