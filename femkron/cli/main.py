@@ -139,7 +139,7 @@ def _output_options(p, **helps):
     E.g. ``plot="save a figure"`` adds ``--plot FILE``.
     """
     for name, text in helps.items():
-        p.add_argument(f"--{name}", metavar="FILE", help=text)
+        p.add_argument(f"--{name.replace('_', '-')}", metavar="FILE", help=text)
 
 
 def _command(sub, name, func, summary, description, examples):

@@ -44,6 +44,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .._limits import check_allocation
+from .._threads import threads_for
 from .._validate import as_real, check_choice
 from ..errors import FemkronTypeError, FemkronValueError
 from .operator import KronOperator, apply_axis
@@ -285,7 +286,8 @@ def _axis_transform(K, M, d, transform):
         f"the dense 1D eigenproblem of axis {d} ({n}×{n})",
         "use method='direct' (1D, banded) or method='amg'",
     )
-    return _DenseAxis(_dense(K), _dense(M), d)
+    with threads_for(n * n):  # a small eigenproblem is faster on one thread
+        return _DenseAxis(_dense(K), _dense(M), d)
 
 
 class FastDiagonalization:
@@ -378,8 +380,14 @@ class FastDiagonalization:
         Ks[0] = Ks[0] + sig * Ms[0]
         self.sigma = sig
         self.axes = []
-        noise = 0.0
+        noise, noise_of = 0.0, []
         for d, (K, M) in enumerate(zip(Ks, Ms)):
+            shared = next((e for e in range(d) if _same(K, Ks[e]) and _same(M, Ms[e])), None)
+            if shared is not None:  # the same factors as an earlier axis (a cube): set up once
+                self.axes.append(self.axes[shared])
+                noise += noise_of[shared]
+                noise_of.append(noise_of[shared])
+                continue
             if _asymmetry(K) > 1e-12 * max(_absmax(K), 1e-300):
                 raise StructureError(
                     f"axis {d}: the stiffness factor is not symmetric", reason="not-symmetric"
@@ -388,16 +396,12 @@ class FastDiagonalization:
                 raise StructureError(
                     f"axis {d}: the mass factor is not symmetric", reason="not-symmetric"
                 )
-            for e in range(d):  # identical axes share one transform (a cube: set up once)
-                if _same(K, Ks[e]) and _same(M, Ms[e]):
-                    self.axes.append(self.axes[e])
-                    break
-            else:
-                self.axes.append(_axis_transform(K, M, d, transform))
+            self.axes.append(_axis_transform(K, M, d, transform))
             # absolute rounding level of the eigenvalues of smooth modes: eps Σ|K| / 1ᵀM1
             msum = float(M.sum())
             mscale = msum if msum > 0 else float(M.diagonal().sum())
-            noise += np.finfo(float).eps * float(abs(K).sum()) / max(mscale, 1e-300)
+            noise_of.append(np.finfo(float).eps * float(abs(K).sum()) / max(mscale, 1e-300))
+            noise += noise_of[-1]
         self.transforms = tuple(ax.kind for ax in self.axes)
         self.lams = [ax.lam for ax in self.axes]
         self._S = [getattr(ax, "S", None) for ax in self.axes]

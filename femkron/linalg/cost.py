@@ -90,9 +90,22 @@ def lu_nbytes(A):
 
 
 def _dense_axes(A):
-    """Lengths of the axes of the separable ``A`` that fdm would diagonalize densely."""
-    Ks, Ms, _ = pencils(A)
-    return [K.shape[0] for K, M in zip(Ks, Ms) if transform_kind(K, M) == "dense"]
+    """Lengths of the axes of the separable ``A`` that fdm would diagonalize densely.
+
+    Found once per operator (the answer is kept on it: operators are not changed in place).
+    """
+    cached = getattr(A, "_dense_axes", None)
+    if cached is None:
+        Ks, Ms, _ = pencils(A)
+        kinds = {}
+        for K, M in zip(Ks, Ms):  # identical axes (a cube) are looked at once
+            if (id(K), id(M)) not in kinds:
+                kinds[id(K), id(M)] = (K.shape[0], transform_kind(K, M))
+        cached = [
+            kinds[id(K), id(M)][0] for K, M in zip(Ks, Ms) if kinds[id(K), id(M)][1] == "dense"
+        ]
+        A._dense_axes = cached
+    return cached
 
 
 def fdm_nbytes(A):

@@ -42,6 +42,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._limits import check_allocation, check_peak
+from .._threads import SERIAL_BELOW, threads_for  # noqa: F401 (SERIAL_BELOW: importable here)
 from .._validate import as_array, as_int, as_real, check_choice
 from ..errors import FemkronTypeError, FemkronValueError, StructureError
 from ..kron.diagonalize import FastDiagonalization
@@ -66,7 +67,7 @@ from .krylov import (
     pcg,
 )
 from .preconditioners import amg, fit_preconditioner, lu
-from .solver import SERIAL_BELOW, Solver, threads_for  # noqa: F401 (SERIAL_BELOW: importable here)
+from .solver import Solver
 
 __all__ = [
     "solve",

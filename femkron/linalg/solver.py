@@ -1,7 +1,7 @@
-"""The solver object of the solver home, and the thread choice by problem size.
+"""The solver object of the solver home.
 
-:class:`Solver` is made by :func:`~femkron.make_solver`; :func:`threads_for` runs small
-solves on one BLAS thread.
+:class:`Solver` is made by :func:`~femkron.make_solver`; its solves of small systems run on
+one BLAS thread (:func:`femkron._threads.threads_for`).
 
 Examples
 --------
@@ -16,17 +16,17 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 import numpy as np
 
+from .._threads import threads_for
 from ..errors import ConvergenceError, FemkronValueError, StructureError
 from .checks import FDM_BACKWARD_ERROR, FDM_FORWARD_ERROR, backward_error
 from .cost import fallback_method
 from .krylov import bicgstab, fcg, gmres, pcg, relative_residual
 
-__all__ = ["Solver", "SERIAL_BELOW", "threads_for"]
+__all__ = ["Solver"]
 
 
 class Solver:
@@ -208,34 +208,6 @@ class Solver:
                     f"{residual:.2e}",
                     reason="singular",
                 )
-
-
-#: Below this many unknowns a solver runs BLAS on one thread: on small problems the threads'
-#: wake-up and contention cost more than they gain (fdm at 10^4 dofs on a loaded 2-core
-#: machine: 0.196 s with the default threads, 0.003 s with one).
-SERIAL_BELOW = 100_000
-
-_controller = None
-
-
-def threads_for(n):
-    """A context that limits BLAS/OpenMP to one thread for ``n < SERIAL_BELOW`` unknowns.
-
-    Uses threadpoolctl; above ``SERIAL_BELOW`` the threads are left alone.
-
-    Examples
-    --------
-    >>> with threads_for(100):
-    ...     pass
-    """
-    global _controller
-    if n >= SERIAL_BELOW:
-        return contextlib.nullcontext()
-    if _controller is None:
-        from threadpoolctl import ThreadpoolController
-
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=1)
 
 
 def _direct_bound(condition):

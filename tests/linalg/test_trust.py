@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import femkron as fk
-from femkron.linalg.solve import SERIAL_BELOW, make_solver, threads_for
+from femkron._threads import SERIAL_BELOW, threads_for
+from femkron.linalg.solve import make_solver
 
 
 # ---- finding 3: the whole peak is estimated before anything large is allocated ----------
