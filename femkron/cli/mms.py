@@ -106,8 +106,10 @@ def _check_periodic(ms, bounds, d, usage_error):
     points = [np.linspace(a, b, 7) for a, b in bounds]
     ends = []
     for side in (0, 1):
-        coords = [p.reshape([-1 if e == i else 1 for e in range(len(bounds))])
-                  for i, p in enumerate(points)]  # fmt: skip
+        coords = [
+            p.reshape([-1 if e == i else 1 for e in range(len(bounds))])
+            for i, p in enumerate(points)
+        ]
         coords[d] = np.full([1] * len(bounds), bounds[d][side])
         ends.append([np.broadcast_to(g(*coords), [7] * len(bounds)) for g in (ms.u, ms.grad[d])])
     for (lo, hi), what in zip(zip(*ends), ("u", f"∂u/∂{ms.variables[d]}")):
@@ -137,17 +139,24 @@ def _study(args, ms, bounds, bc, counts):
             V = TensorSpace.box(bounds, cells=n, order=p, nodes=args.nodes)
             t0 = time.perf_counter()
             if not callable(sigma) and sigma < 0:
-                sol = helmholtz(V, f, wavenumber=np.sqrt(-sigma), kappa=kappa, bc=bc,
-                                method=args.method)  # fmt: skip
+                sol = helmholtz(
+                    V, f, wavenumber=np.sqrt(-sigma), kappa=kappa, bc=bc, method=args.method
+                )
             else:
                 sol = poisson(V, f, kappa=kappa, sigma=sigma, bc=bc, method=args.method)
             seconds = time.perf_counter() - t0
             h = max(float(m.h.max()) for m in V.mesh.meshes)
-            rows.append({
-                "cells": n, "h": h, "dofs": V.ndofs, "L2": sol.error(ms.u, "L2"),
-                "H1": sol.error(ms.u, "H1", grad=ms.grad), "seconds": seconds,
-                "method": sol.info.method,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "cells": n,
+                    "h": h,
+                    "dofs": V.ndofs,
+                    "L2": sol.error(ms.u, "L2"),
+                    "H1": sol.error(ms.u, "H1", grad=ms.grad),
+                    "seconds": seconds,
+                    "method": sol.info.method,
+                }
+            )
         results.append((p, rows))
     return results
 
@@ -179,8 +188,11 @@ def cmd_mms(args, usage_error):
     check_outputs(args)
     if dim is None:  # the last coordinate the exact solution or the coefficients use
         used = set()
-        for opt, text in (("--exact", args.exact), ("--kappa", args.kappa),
-                          ("--sigma", args.sigma)):  # fmt: skip
+        for opt, text in (
+            ("--exact", args.exact),
+            ("--kappa", args.kappa),
+            ("--sigma", args.sigma),
+        ):
             used |= parse_expression(text, names, where=opt).used
         dim = max([names.index(n) + 1 for n in used] + [1])
     variables = names[:dim]
@@ -210,25 +222,40 @@ def cmd_mms(args, usage_error):
         described.append(f"{face} {kind if isinstance(kind, str) else f'robin(α={kind[1]:g})'}")
     say(f"  bc: {', '.join(described)}")
     results = _study(args, ms, bounds, bc, counts)
-    say(f"{'order':>5} {'cells':>6} {'h':>9} {'dofs':>8} {'L2 error':>10} {'rate':>5} "
-        f"{'H1 error':>10} {'rate':>5}")  # fmt: skip
+    say(
+        f"{'order':>5} {'cells':>6} {'h':>9} {'dofs':>8} {'L2 error':>10} {'rate':>5} "
+        f"{'H1 error':>10} {'rate':>5}"
+    )
     orders = []
     for p, rows in results:
         r2, r1 = _rates(rows, "L2"), _rates(rows, "H1")
         for i, row in enumerate(rows):
             a = f"{r2[i - 1]:.2f}" if i else ""
             b = f"{r1[i - 1]:.2f}" if i else ""
-            say(f"{p:>5} {row['cells']:>6} {row['h']:>9.4g} {row['dofs']:>8} "
-                f"{row['L2']:>10.3e} {a:>5} {row['H1']:>10.3e} {b:>5}")  # fmt: skip
-        say(f"  order {p}: rates L2 {r2[-1]:.2f} (expected {p + 1}), H1 {r1[-1]:.2f} "
-            f"(expected {p})")  # fmt: skip
-        orders.append({
-            "order": p, "cells": counts, "h": [r["h"] for r in rows],
-            "dofs": [r["dofs"] for r in rows], "L2": [r["L2"] for r in rows],
-            "H1": [r["H1"] for r in rows], "rate_L2": r2[-1], "rate_H1": r1[-1],
-            "rates_L2": r2, "rates_H1": r1, "expected_L2": p + 1, "expected_H1": p,
-            "method": rows[-1]["method"],
-        })  # fmt: skip
+            say(
+                f"{p:>5} {row['cells']:>6} {row['h']:>9.4g} {row['dofs']:>8} "
+                f"{row['L2']:>10.3e} {a:>5} {row['H1']:>10.3e} {b:>5}"
+            )
+        say(
+            f"  order {p}: rates L2 {r2[-1]:.2f} (expected {p + 1}), H1 {r1[-1]:.2f} (expected {p})"
+        )
+        orders.append(
+            {
+                "order": p,
+                "cells": counts,
+                "h": [r["h"] for r in rows],
+                "dofs": [r["dofs"] for r in rows],
+                "L2": [r["L2"] for r in rows],
+                "H1": [r["H1"] for r in rows],
+                "rate_L2": r2[-1],
+                "rate_H1": r1[-1],
+                "rates_L2": r2,
+                "rates_H1": r1,
+                "expected_L2": p + 1,
+                "expected_H1": p,
+                "method": rows[-1]["method"],
+            }
+        )
     if args.plot:
         from ..plot import plot_convergence
 
@@ -240,10 +267,19 @@ def cmd_mms(args, usage_error):
         ax = plot_convergence(h, series, title=f"manufactured u = {u.text[:40]}")
         save_figure(ax, args.plot)
     if args.json:
-        write_json(args.json, {
-            "femkron": __version__, "exact": u.text, "kappa": kappa.text, "sigma": sigma.text,
-            "f": ms.f.text, "bounds": [list(b) for b in bounds],
-            "bc": {k: (v if isinstance(v, str) else f"robin:{v[1]:g}") for k, v in kinds.items()},
-            "orders": orders,
-        })  # fmt: skip
+        write_json(
+            args.json,
+            {
+                "femkron": __version__,
+                "exact": u.text,
+                "kappa": kappa.text,
+                "sigma": sigma.text,
+                "f": ms.f.text,
+                "bounds": [list(b) for b in bounds],
+                "bc": {
+                    k: (v if isinstance(v, str) else f"robin:{v[1]:g}") for k, v in kinds.items()
+                },
+                "orders": orders,
+            },
+        )
     return 0

@@ -3,32 +3,18 @@
 ``femkron solve PROBLEM.toml`` reads one with :func:`read_problem`.  The schema (documented in
 ``docs/guide/problem-files.md``)::
 
-    description = "optional text"
-
-    [domain]
-    kind = "box"                     # box | disk | annulus | sector | cylinder |
-    bounds = [[0.0, 1.0], [0.0, 2.0]]   # spherical_shell | lshape | union
-    # or:  mesh = "channel.toml"     # a mesh file, relative to this file's folder
-
-    [discretization]                 # or these keys inline in [domain]
-    cells = [16, 32]                 # one count, or one per axis (not with mesh =)
-    order = 2                        # 1-24, or one per axis (2)
-    nodes = "gll"                    # gll | equispaced (gll)
-
+    [domain]                         # kind = box | disk | annulus | sector | cylinder |
+    kind = "box"                     #   spherical_shell | lshape | union; or mesh = FILE
+    bounds = [[0.0, 1.0], [0.0, 2.0]]
+    cells = [16, 32]                 # or in [discretization], with order and nodes
     [equation]
-    kind = "poisson"                 # poisson | helmholtz | heat | advection_diffusion |
-    f = "2*pi**2*sin(pi*x)*sin(pi*y)"   # eigen | nonlinear_poisson
+    kind = "poisson"
+    f = "2*pi**2*sin(pi*x)*sin(pi*y)"
     kappa = "1 + x*y"                # numbers or safe expressions (femkron.fem.expressions)
-
     [bc]                             # faces not named: u = 0
-    left = { dirichlet = "0" }
     right = { neumann = "x*y" }
     top = { robin = { alpha = 2.0, g = "1" } }
-    # x = { periodic = true }        # an axis
-
-    [time]                           # heat: t_end, dt, theta (0.5), u0
-    [exact]                          # u (optional): errors are reported
-    [output]                         # plot, plot_error, vtk, json (paths)
+    # also [time] (heat: t_end, dt, theta, u0), [exact] (u), [output] (plot, json, ...)
 
 Keys per equation: ``poisson`` f, kappa, sigma, method; ``helmholtz`` f, kappa, wavenumber,
 method; ``heat`` f, kappa, method (and ``[time]``); ``advection_diffusion`` f, velocity,
@@ -88,8 +74,11 @@ EQUATION_KEYS = {
     "nonlinear_poisson": ("f", "kappa", "reaction", "method"),
 }
 AVAILABLE_EQUATIONS = ("poisson", "helmholtz", "heat", "advection_diffusion", "eigen")
-_REQUIRED = {"poisson": ("f",), "helmholtz": ("f", "wavenumber"), "advection_diffusion": ("f",
-             "velocity")}  # fmt: skip
+_REQUIRED = {
+    "poisson": ("f",),
+    "helmholtz": ("f", "wavenumber"),
+    "advection_diffusion": ("f", "velocity"),
+}
 _METHODS = {
     "advection_diffusion": ("auto", "gmres", "bicgstab", "direct"),
     "default": ("auto", "fdm", "amg", "cg", "direct"),
@@ -132,8 +121,9 @@ class Problem:
         ``where(*keys)`` → ``"file: key.sub, line n"`` for messages.
     """
 
-    def __init__(self, name, description, V, domain, equation, data, bc, time, exact, outputs,
-                 where):  # fmt: skip
+    def __init__(
+        self, name, description, V, domain, equation, data, bc, time, exact, outputs, where
+    ):
         self.name, self.description, self.V, self.domain = name, description, V, domain
         self.equation, self.data, self.bc, self.time = equation, data, bc, time
         self.exact, self.outputs, self.where = exact, outputs, where
@@ -324,8 +314,9 @@ def read_problem_text(text, name="<string>", folder="."):
     bc = _read_bc(r, r.table(data, "bc"), V, equation)
     exact = _read_exact(r, r.table(data, "exact"), equation, coords)
     outputs = _read_outputs(r, r.table(data, "output"), exact)
-    return Problem(name, description, V, domain, equation, values, bc, time, exact, outputs,
-                   r.where)  # fmt: skip
+    return Problem(
+        name, description, V, domain, equation, values, bc, time, exact, outputs, r.where
+    )
 
 
 def _read_domain(r, data):
@@ -399,8 +390,9 @@ def _read_domain(r, data):
     cells = r.integers(disc["cells"], where, "cells", dim, 1, MAX_CELLS)
     order, nodes = _order_nodes(r, disc, where, dim)
     try:
-        V = TensorSpace.box([tuple(map(float, p)) for p in bounds], cells=cells, order=order,
-                            nodes=nodes)  # fmt: skip
+        V = TensorSpace.box(
+            [tuple(map(float, p)) for p in bounds], cells=cells, order=order, nodes=nodes
+        )
     except FemkronError as err:
         r.fail(where, str(err))
     return V, "box"

@@ -21,8 +21,18 @@ from .problemfile import read_problem
 __all__ = ["cmd_solve_file", "dirichlet_mismatch", "solve_problem"]
 
 #: Options of ``femkron solve`` that a problem file sets itself.
-_FILE_SETS = ("dim", "cells", "order", "nodes", "mesh", "kappa", "wavenumber", "t_end", "dt",
-              "theta")  # fmt: skip
+_FILE_SETS = (
+    "dim",
+    "cells",
+    "order",
+    "nodes",
+    "mesh",
+    "kappa",
+    "wavenumber",
+    "t_end",
+    "dt",
+    "theta",
+)
 _WHAT = {
     "poisson": "-∇·(κ∇u) + σu = f",
     "helmholtz": "-∇·(κ∇u) - k²u = f",
@@ -107,16 +117,23 @@ def solve_problem(problem, method=None):
     if kind == "poisson":
         sol = poisson(V, d["f"], kappa=d.get("kappa", 1.0), sigma=d.get("sigma", 0.0), **common)
     elif kind == "helmholtz":
-        sol = helmholtz(V, d["f"], wavenumber=d["wavenumber"], kappa=d.get("kappa", 1.0),
-                        **common)  # fmt: skip
+        sol = helmholtz(V, d["f"], wavenumber=d["wavenumber"], kappa=d.get("kappa", 1.0), **common)
     elif kind == "advection_diffusion":
-        sol = advection_diffusion(V, d["f"], d["velocity"], epsilon=d.get("epsilon", 1.0),
-                                  **common)  # fmt: skip
+        sol = advection_diffusion(V, d["f"], d["velocity"], epsilon=d.get("epsilon", 1.0), **common)
     else:
         tm = problem.time
-        ht = heat(V, tm["u0"], t_end=tm["t_end"], dt=tm["dt"], theta=tm["theta"],
-                  f=d.get("f", 0.0), kappa=d.get("kappa", 1.0), snapshots=6, progress=False,
-                  **common)  # fmt: skip
+        ht = heat(
+            V,
+            tm["u0"],
+            t_end=tm["t_end"],
+            dt=tm["dt"],
+            theta=tm["theta"],
+            f=d.get("f", 0.0),
+            kappa=d.get("kappa", 1.0),
+            snapshots=6,
+            progress=False,
+            **common,
+        )
         sol = ht.snapshot(len(ht.t) - 1)
         return _Result(sol=sol, heat=ht, seconds=time.perf_counter() - t0, exact=exact)
     return _Result(sol=sol, seconds=time.perf_counter() - t0, exact=exact)
@@ -179,8 +196,10 @@ def cmd_solve_file(args, usage_error):
     say(f"  method  : {info.method}  (relative residual {info.residual:.1e})")
     if res.heat is not None:
         ht = res.heat
-        say(f"  steps   : {ht.steps} of dt = {ht.dt:.3g}, θ = {problem.time['theta']:g}, "
-            f"t_end = {ht.t[-1]:g}")  # fmt: skip
+        say(
+            f"  steps   : {ht.steps} of dt = {ht.dt:.3g}, θ = {problem.time['theta']:g}, "
+            f"t_end = {ht.t[-1]:g}"
+        )
         record.update(steps=ht.steps, t_end=float(ht.t[-1]))
     say(f"  time    : {res.seconds:.3f} s")
     record.update(method=info.method, residual=float(info.residual))
@@ -219,8 +238,9 @@ def error_figure(V, values, exact):
     from ..plot import plot_function
 
     err = np.asarray(values).reshape(V.shape) - V.interpolate(exact).reshape(V.shape)
-    return plot_function(V, err, label="u_h - u", cmap="RdBu_r",
-                         title="error u_h - u at the dofs (interpolated)")  # fmt: skip
+    return plot_function(
+        V, err, label="u_h - u", cmap="RdBu_r", title="error u_h - u at the dofs (interpolated)"
+    )
 
 
 def _report_eigen(args, V, res, record):

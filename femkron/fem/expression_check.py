@@ -275,8 +275,10 @@ class Checker:
             self.refuse(
                 f"{name}() takes {count} argument(s), got {len(node.args)}", self.segment(node)
             )
-        values = [self.check(arg, condition=(name == "where" and i == 0))
-                  for i, arg in enumerate(node.args)]  # fmt: skip
+        values = [
+            self.check(arg, condition=(name == "where" and i == 0))
+            for i, arg in enumerate(node.args)
+        ]
         if name == "where":
             if type(node.args[0]) is not ast.Compare:
                 self.refuse(

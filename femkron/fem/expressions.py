@@ -201,8 +201,12 @@ class Expression:
 
     def derived(self, expr, text=None, where=None):
         """A new :class:`Expression` of the same variables from the sympy expression ``expr``."""
-        return Expression(expr, self.variables, str(expr) if text is None else text,
-                          self.where if where is None else where)  # fmt: skip
+        return Expression(
+            expr,
+            self.variables,
+            str(expr) if text is None else text,
+            self.where if where is None else where,
+        )
 
     def diff(self, name):
         """The partial derivative with respect to the variable ``name``.

@@ -115,6 +115,12 @@ def plot_benchmark(results, ax=None, fig=None, x="dofs", y="seconds", by="method
     x, y, by : str
         Keys of the rows for the horizontal axis, the vertical axis and the series.
 
+    Every series has its own colour and marker, kept to its method: a series named
+    ``"METHOD VARIANT"`` (such as ``"amg Q2"``) takes the colour and line style of ``METHOD``
+    and the marker of ``VARIANT``, so the same method looks the same in every panel and its
+    variants differ by marker. The legend, one entry per series and the ``∝ N`` reference
+    line, sits outside the axes on the right, clear of the data.
+
     Returns
     -------
     Axes
@@ -154,20 +160,25 @@ def plot_benchmark(results, ax=None, fig=None, x="dofs", y="seconds", by="method
         series = {k: (np.asarray(a), np.asarray(b)) for k, (a, b) in series.items()}
     if not series:
         raise FemkronValueError("results holds no measurements")
-    ax = _new_axes(ax, fig)
+    ax = _new_axes(ax, fig, figsize=(7.6, 4.6))
+    styles = _benchmark_styles(list(series))
     xmin, xmax, ymid = np.inf, 0.0, []
-    for i, (name, (xs, ys)) in enumerate(series.items()):
+    for name, (xs, ys) in series.items():
         order = np.argsort(xs)
-        ax.loglog(xs[order], ys[order], "o-", color=f"C{i % 10}", lw=1.6, ms=5, label=name)
+        color, marker, line = styles[name]
+        ax.loglog(
+            xs[order], ys[order], color=color, marker=marker, ls=line, lw=1.7, ms=6.5, label=name
+        )
         xmin, xmax = min(xmin, xs.min()), max(xmax, xs.max())
         ymid.append(np.exp(np.mean(np.log(ys[ys > 0]))) if np.any(ys > 0) else 1.0)
     if xmax > xmin:
         xr = np.array([xmin, xmax])
         y0 = min(ymid)
         xm = np.sqrt(xmin * xmax)
-        ax.loglog(xr, y0 * xr / xm, ":", color="0.4", lw=1.2, label="∝ N (reference)")
+        ax.loglog(xr, y0 * xr / xm, ":", color="0.35", lw=1.4, label="∝ N (reference)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=_TICK, loc="best")
+    # outside the axes, on the right: a legend never hides a measurement
+    ax.legend(fontsize=_TICK, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     _style(
         ax,
         "degrees of freedom" if x == "dofs" else x,
@@ -175,3 +186,30 @@ def plot_benchmark(results, ax=None, fig=None, x="dofs", y="seconds", by="method
         title or "benchmark",
     )
     return ax
+
+
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
+_LINES = ("-", "--", "-.", (0, (1, 1.2)))
+
+
+def _benchmark_styles(names):
+    """The (colour, marker, line style) of each series name.
+
+    Colour and line style per method (the first word of the name), marker per variant (the
+    rest) or, without variants, per method: every series gets a different (colour, marker).
+    """
+    methods, variants = {}, {}
+    for name in names:
+        method, _, variant = name.partition(" ")
+        methods.setdefault(method, len(methods))
+        variants.setdefault(variant, len(variants))
+    by_variant = len(variants) > 1
+    styles = {}
+    for name in names:
+        method, _, variant = name.partition(" ")
+        m, v = methods[method], variants[variant]
+        color = f"C{m % 10}"
+        marker = _MARKERS[(v if by_variant else m) % len(_MARKERS)]
+        line = _LINES[m % len(_LINES)] if by_variant else "-"
+        styles[name] = (color, marker, line)
+    return styles

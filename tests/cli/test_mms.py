@@ -23,10 +23,24 @@ def run(capsys, *argv):
 def test_rates_with_variable_kappa_neumann_and_robin_faces(capsys, tmp_path):
     out_json = tmp_path / "mms.json"
     code, out, err = run(
-        capsys, "mms", "--exact", "sin(pi*x)*exp(y) + x*y", "--kappa", "1 + x*y + sin(y)**2",
-        "--bc", "right=neumann", "top=robin:2", "--orders", "1", "2", "3",
-        "--cells", "4,8,16", "--json", out_json,
-    )  # fmt: skip
+        capsys,
+        "mms",
+        "--exact",
+        "sin(pi*x)*exp(y) + x*y",
+        "--kappa",
+        "1 + x*y + sin(y)**2",
+        "--bc",
+        "right=neumann",
+        "top=robin:2",
+        "--orders",
+        "1",
+        "2",
+        "3",
+        "--cells",
+        "4,8,16",
+        "--json",
+        out_json,
+    )
     assert code == 0 and err == "", err
     rec = json.loads(out_json.read_text())
     assert rec["bc"] == {"right": "neumann", "top": "robin:2"}
@@ -43,8 +57,9 @@ def test_rates_with_variable_kappa_neumann_and_robin_faces(capsys, tmp_path):
 
 def test_f_is_the_symbolic_load(capsys, tmp_path):
     out_json = tmp_path / "mms.json"
-    code, out, _ = run(capsys, "mms", "--exact", "x**2", "--orders", "1", "--cells", "2,4",
-                       "--json", out_json)  # fmt: skip
+    code, out, _ = run(
+        capsys, "mms", "--exact", "x**2", "--orders", "1", "--cells", "2,4", "--json", out_json
+    )
     rec = json.loads(out_json.read_text())
     assert code == 0 and rec["f"] == "-2" and rec["bounds"] == [[0.0, 1.0]]
     assert "f = -2" in out
@@ -53,10 +68,25 @@ def test_f_is_the_symbolic_load(capsys, tmp_path):
 def test_helmholtz_sigma_3d_domain_and_plot(capsys, tmp_path):
     png, out_json = tmp_path / "rates.png", tmp_path / "r.json"
     code, out, err = run(
-        capsys, "mms", "--exact", "cos(x)*sin(y)", "--sigma", "-4", "--domain", "[0,2]x[0,1]",
-        "--bc", "left=neumann", "--orders", "2", "--cells", "4,8", "--plot", png,
-        "--json", out_json,
-    )  # fmt: skip
+        capsys,
+        "mms",
+        "--exact",
+        "cos(x)*sin(y)",
+        "--sigma",
+        "-4",
+        "--domain",
+        "[0,2]x[0,1]",
+        "--bc",
+        "left=neumann",
+        "--orders",
+        "2",
+        "--cells",
+        "4,8",
+        "--plot",
+        png,
+        "--json",
+        out_json,
+    )
     assert code == 0 and err == "" and png.stat().st_size > 0
     (o,) = json.loads(out_json.read_text())["orders"]
     assert abs(o["rate_L2"] - 3) < RATE and abs(o["rate_H1"] - 2) < RATE
@@ -65,8 +95,20 @@ def test_helmholtz_sigma_3d_domain_and_plot(capsys, tmp_path):
 
 def test_periodic_axis(capsys, tmp_path):
     out_json = tmp_path / "r.json"
-    code, _, err = run(capsys, "mms", "--exact", "sin(2*pi*x)*y*(1 - y) + y", "--bc",
-                       "x=periodic", "--orders", "2", "--cells", "8,16", "--json", out_json)  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "mms",
+        "--exact",
+        "sin(2*pi*x)*y*(1 - y) + y",
+        "--bc",
+        "x=periodic",
+        "--orders",
+        "2",
+        "--cells",
+        "8,16",
+        "--json",
+        out_json,
+    )
     assert code == 0, err
     (o,) = json.loads(out_json.read_text())["orders"]
     assert abs(o["rate_L2"] - 3) < RATE
@@ -78,8 +120,18 @@ def test_periodic_axis(capsys, tmp_path):
         (["--exact", "x", "--bc", "outer=neumann"], "unknown face 'outer'"),
         (["--exact", "x", "--bc", "left=wall"], "the kind must be"),
         (["--exact", "x", "--bc", "left=robin:abc"], "robin needs a finite alpha"),
-        (["--exact", "x*y", "--bc", "left=neumann", "right=neumann", "bottom=neumann",
-          "top=neumann"], "fixed up to a constant"),
+        (
+            [
+                "--exact",
+                "x*y",
+                "--bc",
+                "left=neumann",
+                "right=neumann",
+                "bottom=neumann",
+                "top=neumann",
+            ],
+            "fixed up to a constant",
+        ),
         (["--exact", "x*y", "--bc", "x=periodic"], "differs by up to 1"),
         (["--exact", "x", "--bc", "left=periodic"], "periodic is set on an axis"),
         (["--exact", "x", "--domain", "[1,0]"], "a < b"),
@@ -94,7 +146,7 @@ def test_periodic_axis(capsys, tmp_path):
         (["--exact", "x", "--plot", "TMP/r.xyz"], "matplotlib cannot write"),
         ([], "--exact"),
     ],
-)  # fmt: skip
+)
 def test_bad_input_is_one_line_and_status_2(capsys, tmp_path, argv, what):
     argv = [a.replace("TMP", str(tmp_path)) for a in argv]
     code, out, err = run(capsys, "mms", *argv)
@@ -107,8 +159,22 @@ def test_manufactured_rates_from_python_match_the_command(capsys, tmp_path):
     import femkron as fk
 
     out_json = tmp_path / "r.json"
-    run(capsys, "mms", "--exact", "exp(x)*cos(y)", "--kappa", "2 + x", "--bc", "bottom=robin:1",
-        "--orders", "2", "--cells", "3,6", "--json", out_json)  # fmt: skip
+    run(
+        capsys,
+        "mms",
+        "--exact",
+        "exp(x)*cos(y)",
+        "--kappa",
+        "2 + x",
+        "--bc",
+        "bottom=robin:1",
+        "--orders",
+        "2",
+        "--cells",
+        "3,6",
+        "--json",
+        out_json,
+    )
     (o,) = json.loads(out_json.read_text())["orders"]
     ms = fk.manufactured("exp(x)*cos(y)", kappa="2 + x")
     bc = ms.bc({"bottom": ("robin", 1.0)})

@@ -175,28 +175,108 @@ def test_builtin_kappa_expression_errors(capsys, argv, what):
 # ---- bad input: one line naming file, key and line ------------------------------------------
 SCHEMA = [
     ("unknown section", MIXED + "[solver]\nx = 1\n", "p.toml: solver, line 22: unknown section"),
-    ("unknown face", MIXED.replace("left =", "outer ="), "p.toml: bc.outer, line 15: unknown face 'outer'"),
-    ("missing f", MIXED.replace('f = "-x**3', '# f = "-x**3'), "p.toml: equation, line 9: kind 'poisson' needs key 'f'"),
-    ("cells text", MIXED.replace("cells = [6, 10]", 'cells = "8"'), "p.toml: discretization.cells, line 6: cells must be an integer"),
-    ("order float", MIXED.replace("order = 2", "order = 2.5"), "p.toml: discretization.order, line 7: order must be an integer"),
-    ("kappa bool", MIXED.replace('kappa = "1 + x*y"', "kappa = true"), "p.toml: equation.kappa, line 11: must be a number or an expression"),
-    ("bounds", MIXED.replace("[0.0, 2.0]]", "[2.0, 0.0]]"), "p.toml: domain.bounds, line 3: each pair needs finite a < b"),
-    ("alpha text", MIXED.replace("alpha = 2.0", 'alpha = "two"'), "p.toml: bc.bottom.robin.alpha, line 18: alpha must be a number"),
-    ("two conditions", MIXED.replace('left = { dirichlet = "x**2*y + sin(x)" }', 'left = { dirichlet = 0, neumann = 1 }'), "p.toml: bc.left, line 15: left must be one condition"),
-    ("unknown condition", MIXED.replace("neumann =", "flux ="), "p.toml: bc.right.flux, line 17: unknown condition 'flux'"),
-    ("unknown key", MIXED.replace('kind = "poisson"', 'kind = "poisson"\nwavenumber = 3'), "p.toml: equation.wavenumber, line 11: unknown key 'wavenumber' for kind 'poisson'"),
-    ("unknown kind", MIXED.replace('kind = "poisson"', 'kind = "wave"'), "p.toml: equation.kind, line 10: kind must be one of"),
-    ("nonlinear", MIXED.replace('kind = "poisson"', 'kind = "nonlinear_poisson"'), "p.toml: equation.kind, line 10: the equation 'nonlinear_poisson' is not available yet"),
+    (
+        "unknown face",
+        MIXED.replace("left =", "outer ="),
+        "p.toml: bc.outer, line 15: unknown face 'outer'",
+    ),
+    (
+        "missing f",
+        MIXED.replace('f = "-x**3', '# f = "-x**3'),
+        "p.toml: equation, line 9: kind 'poisson' needs key 'f'",
+    ),
+    (
+        "cells text",
+        MIXED.replace("cells = [6, 10]", 'cells = "8"'),
+        "p.toml: discretization.cells, line 6: cells must be an integer",
+    ),
+    (
+        "order float",
+        MIXED.replace("order = 2", "order = 2.5"),
+        "p.toml: discretization.order, line 7: order must be an integer",
+    ),
+    (
+        "kappa bool",
+        MIXED.replace('kappa = "1 + x*y"', "kappa = true"),
+        "p.toml: equation.kappa, line 11: must be a number or an expression",
+    ),
+    (
+        "bounds",
+        MIXED.replace("[0.0, 2.0]]", "[2.0, 0.0]]"),
+        "p.toml: domain.bounds, line 3: each pair needs finite a < b",
+    ),
+    (
+        "alpha text",
+        MIXED.replace("alpha = 2.0", 'alpha = "two"'),
+        "p.toml: bc.bottom.robin.alpha, line 18: alpha must be a number",
+    ),
+    (
+        "two conditions",
+        MIXED.replace(
+            'left = { dirichlet = "x**2*y + sin(x)" }', "left = { dirichlet = 0, neumann = 1 }"
+        ),
+        "p.toml: bc.left, line 15: left must be one condition",
+    ),
+    (
+        "unknown condition",
+        MIXED.replace("neumann =", "flux ="),
+        "p.toml: bc.right.flux, line 17: unknown condition 'flux'",
+    ),
+    (
+        "unknown key",
+        MIXED.replace('kind = "poisson"', 'kind = "poisson"\nwavenumber = 3'),
+        "p.toml: equation.wavenumber, line 11: unknown key 'wavenumber' for kind 'poisson'",
+    ),
+    (
+        "unknown kind",
+        MIXED.replace('kind = "poisson"', 'kind = "wave"'),
+        "p.toml: equation.kind, line 10: kind must be one of",
+    ),
+    (
+        "nonlinear",
+        MIXED.replace('kind = "poisson"', 'kind = "nonlinear_poisson"'),
+        "p.toml: equation.kind, line 10: the equation 'nonlinear_poisson' is not available yet",
+    ),
     ("no domain", MIXED.replace("[domain]", "[domian]"), "p.toml: domian, line 1: unknown section"),
-    ("time for poisson", MIXED + "[time]\nt_end = 1.0\n", "p.toml: time, line 22: [time] is for kind 'heat'"),
-    ("netcdf", MIXED + '[output]\nnetcdf = "u.nc"\n', "p.toml: output.netcdf, line 23: netcdf output is not available yet"),
-    ("periodic face", MIXED.replace('left = { dirichlet = "x**2*y + sin(x)" }', "left = { periodic = true }"), "p.toml: bc.left, line 15: periodic is set on an axis"),
-    ("z in 2D", MIXED.replace('kappa = "1 + x*y"', 'kappa = "1 + z"'), "p.toml: equation.kappa, line 11: 'z' is not a coordinate"),
-    ("t in poisson", MIXED.replace('top = { dirichlet = "x**2*y + sin(x)" }', 'top = { dirichlet = "t" }'), "p.toml: bc.top.dirichlet, line 16: 't' is not a coordinate"),
+    (
+        "time for poisson",
+        MIXED + "[time]\nt_end = 1.0\n",
+        "p.toml: time, line 22: [time] is for kind 'heat'",
+    ),
+    (
+        "netcdf",
+        MIXED + '[output]\nnetcdf = "u.nc"\n',
+        "p.toml: output.netcdf, line 23: netcdf output is not available yet",
+    ),
+    (
+        "periodic face",
+        MIXED.replace('left = { dirichlet = "x**2*y + sin(x)" }', "left = { periodic = true }"),
+        "p.toml: bc.left, line 15: periodic is set on an axis",
+    ),
+    (
+        "z in 2D",
+        MIXED.replace('kappa = "1 + x*y"', 'kappa = "1 + z"'),
+        "p.toml: equation.kappa, line 11: 'z' is not a coordinate",
+    ),
+    (
+        "t in poisson",
+        MIXED.replace('top = { dirichlet = "x**2*y + sin(x)" }', 'top = { dirichlet = "t" }'),
+        "p.toml: bc.top.dirichlet, line 16: 't' is not a coordinate",
+    ),
     ("not toml", "[domain\n", "p.toml: not valid TOML"),
-    ("mesh cells", MIXED.replace('kind = "box"\nbounds = [[0.0, 1.0], [0.0, 2.0]]', 'mesh = "m.toml"'), "p.toml: discretization.cells, line 5: the mesh file sets the cells"),
-    ("mesh missing", MIXED.replace('kind = "box"\nbounds = [[0.0, 1.0], [0.0, 2.0]]', 'mesh = "none.toml"').replace("cells = [6, 10]\n", ""), "p.toml: domain.mesh, line 2: "),
-]  # fmt: skip
+    (
+        "mesh cells",
+        MIXED.replace('kind = "box"\nbounds = [[0.0, 1.0], [0.0, 2.0]]', 'mesh = "m.toml"'),
+        "p.toml: discretization.cells, line 5: the mesh file sets the cells",
+    ),
+    (
+        "mesh missing",
+        MIXED.replace(
+            'kind = "box"\nbounds = [[0.0, 1.0], [0.0, 2.0]]', 'mesh = "none.toml"'
+        ).replace("cells = [6, 10]\n", ""),
+        "p.toml: domain.mesh, line 2: ",
+    ),
+]
 
 
 @pytest.mark.parametrize("text, message", [s[1:] for s in SCHEMA], ids=[s[0] for s in SCHEMA])
@@ -276,8 +356,9 @@ INJECTIONS = [
 
 @pytest.mark.parametrize("expr", INJECTIONS)
 @pytest.mark.parametrize("key", ["f", "kappa"])
-def test_injections_in_a_problem_file_are_refused_without_side_effect(capsys, tmp_path,
-                                                                     monkeypatch, expr, key):  # fmt: skip
+def test_injections_in_a_problem_file_are_refused_without_side_effect(
+    capsys, tmp_path, monkeypatch, expr, key
+):
     monkeypatch.chdir(tmp_path)
     line = {"f": 12, "kappa": 11}[key]
     text = MIXED.replace(f'{key} = "', f'{key} = "{expr} + ', 1)
@@ -290,12 +371,16 @@ def test_injections_in_a_problem_file_are_refused_without_side_effect(capsys, tm
 
 
 @pytest.mark.parametrize("expr", INJECTIONS[:6])
-def test_injections_on_the_command_line_are_refused_without_side_effect(capsys, tmp_path,
-                                                                       monkeypatch, expr):  # fmt: skip
+def test_injections_on_the_command_line_are_refused_without_side_effect(
+    capsys, tmp_path, monkeypatch, expr
+):
     monkeypatch.chdir(tmp_path)
     expr = expr.replace("\\", "")
-    for argv in (["solve", "--cells", "4", "--kappa", expr], ["mms", "--exact", expr],
-                 ["mms", "--exact", "x", "--kappa", expr]):  # fmt: skip
+    for argv in (
+        ["solve", "--cells", "4", "--kappa", expr],
+        ["mms", "--exact", expr],
+        ["mms", "--exact", "x", "--kappa", expr],
+    ):
         code, out, err = run(capsys, *argv)
         assert code == 2 and len(err.splitlines()) == 1, (argv, err)
         assert not (tmp_path / "PWNED").exists()
@@ -305,8 +390,11 @@ def test_an_injection_in_a_separate_process(tmp_path):
     write(tmp_path, MIXED.replace('f = "', "f = \"__import__('os').system('touch PWNED') + ", 1))
     res = subprocess.run(
         [sys.executable, "-m", "femkron.cli", "solve", "p.toml"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert res.returncode == 2 and res.stdout == ""
     assert res.stderr.count("\n") == 1 and "'.system'" in res.stderr
     assert not (tmp_path / "PWNED").exists()

@@ -1,0 +1,295 @@
+"""mkdocs hook: the example gallery, built from ``examples/*.py`` at every ``mkdocs build``.
+
+Each example (jupytext percent format, ``# %%`` cells) is run at its small size
+(``FEMKRON_EXAMPLE_SMALL=1``) in a subprocess, cell by cell in one namespace, with its
+figures written into a temporary folder. The hook then adds to the site, under ``gallery/``:
+
+* ``NAME.md``: the markdown cells as text, each code cell as a code block followed by what
+  it printed and the figures it saved;
+* ``NAME.png``: those figures;
+* ``NAME.ipynb``: the example as a notebook (made by jupytext), with the same outputs;
+* ``NAME.py`` and ``example_setup.py``: the script and the set-up it imports.
+
+``docs/gallery/index.md`` is the gallery's front page: the hook appends one entry per example
+to it, and adds the example pages to the nav section that holds it. An example that fails,
+or prints to stderr a traceback, fails the build.
+
+Run by hand, ``python docs/gallery_hook.py EXAMPLE.py OUTDIR`` executes one example the way
+the build does and writes ``OUTDIR/cells.json``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import io
+import json
+import logging
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SETUP = "example_setup.py"
+INDEX = "gallery/index.md"
+MARKER = "<!-- gallery: the build appends one entry per example below -->"
+log = logging.getLogger("mkdocs.hooks.gallery")
+_built: dict = {}
+
+
+def _examples():
+    return sorted(p for p in EXAMPLES.glob("*.py") if p.name != SETUP)
+
+
+def _cells(path):
+    """The example's cells as (kind, source) pairs, parsed by jupytext as a notebook."""
+    import jupytext
+
+    nb = jupytext.read(path, fmt="py:percent")
+    return nb, [(c.cell_type, c.source.strip("\n")) for c in nb.cells]
+
+
+# ---------------------------------------------------------------------------------------
+# running one example (in a subprocess: `python docs/gallery_hook.py EXAMPLE OUTDIR`)
+
+
+def _run_cells(path, out):
+    """Execute the cells of ``path`` in one namespace; record each cell's stdout and figures."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    figures = out / "figures"
+    os.environ["FEMKRON_EXAMPLE_SMALL"] = "1"
+    os.environ["FEMKRON_EXAMPLE_OUT"] = str(figures)
+    sys.argv = [str(path)]
+    sys.path.insert(0, str(path.parent))
+    _, cells = _cells(path)
+    namespace = {"__name__": "__main__", "__file__": str(path)}
+    records = []
+    seen = set()
+    for kind, source in cells:
+        record = {"kind": kind, "source": source, "output": "", "figures": []}
+        if kind == "code" and source:
+            buffer = io.StringIO()
+            with contextlib.redirect_stdout(buffer):
+                exec(compile(source, str(path), "exec"), namespace)
+            record["output"] = buffer.getvalue().replace(str(figures), "OUTDIR")
+            new = (
+                sorted(figures.glob("*.png"), key=lambda p: p.stat().st_mtime)
+                if figures.exists()
+                else []
+            )
+            record["figures"] = [p.name for p in new if p.name not in seen]
+            seen.update(record["figures"])
+        records.append(record)
+    (out / "cells.json").write_text(json.dumps(records), encoding="utf-8")
+
+
+def _run(path, out):
+    """Run one example in a fresh interpreter; returns (records, seconds)."""
+    start = time.perf_counter()
+    env = dict(os.environ, MPLBACKEND="Agg", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    proc = subprocess.run(
+        [sys.executable, __file__, str(path), str(out)],
+        cwd=out,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if proc.returncode != 0:
+        from mkdocs.exceptions import PluginError
+
+        raise PluginError(f"gallery: examples/{path.name} failed:\n{proc.stderr[-4000:]}")
+    records = json.loads((out / "cells.json").read_text(encoding="utf-8"))
+    return records, time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------------------------
+# the pages
+
+
+def _title(records, name):
+    for r in records:
+        if r["kind"] == "markdown":
+            for line in r["source"].splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return name
+
+
+def _summary(records):
+    """The first paragraph after the title."""
+    for r in records:
+        if r["kind"] == "markdown":
+            paragraphs = [p for p in r["source"].split("\n\n") if not p.startswith("#")]
+            return " ".join(paragraphs[0].split()) if paragraphs else ""
+    return ""
+
+
+def _fence(text, lang):
+    ticks = "```"
+    while ticks in text:
+        ticks += "`"
+    return f"{ticks}{lang}\n{text.rstrip()}\n{ticks}"
+
+
+def _page(name, records):
+    parts = [f"<!-- generated by docs/gallery_hook.py from examples/{name}.py: edit that -->"]
+    intro_done = False
+    for r in records:
+        if r["kind"] == "markdown":
+            if r["source"]:
+                parts.append(r["source"])
+        elif r["source"]:
+            parts.append(_fence(r["source"], "python"))
+            if r["output"].strip():
+                parts.append(_fence(r["output"], "{ .text .gallery-output }"))
+            for fig in r["figures"]:
+                parts.append(f"![{fig}]({fig})")
+        if not intro_done and r["kind"] == "markdown":
+            intro_done = True
+            parts.append(
+                '!!! info "Run it yourself"\n'
+                f"    Download the script [`{name}.py`]({name}.py) or the notebook "
+                f"[`{name}.ipynb`]({name}.ipynb), with [`{SETUP}`]({SETUP}) beside it "
+                "(both import it). In the repository: "
+                f"`python examples/{name}.py OUTDIR` (figures go to `OUTDIR`).\n\n"
+                "    This page ran it at its small size (`FEMKRON_EXAMPLE_SMALL=1`) when the "
+                "site was built; the numbers and figures below are that run's. Without the "
+                "variable the script runs at full size."
+            )
+    return "\n\n".join(parts) + "\n"
+
+
+def _notebook(path, records, figures):
+    """The example as an .ipynb (jupytext's conversion) carrying the build's outputs."""
+    import base64
+
+    import jupytext
+    import nbformat
+
+    nb, _ = _cells(path)
+    note = nbformat.v4.new_markdown_cell(
+        f"This notebook imports `{SETUP}` from the femkron repository's `examples/` folder: "
+        "keep the two side by side. Set `FEMKRON_EXAMPLE_SMALL=1` for the small size; "
+        "figures are saved to `FEMKRON_EXAMPLE_OUT` (default: a temporary folder). The "
+        "outputs shown are those of the small run made when the documentation was built."
+    )
+    for cell, record in zip(nb.cells, records):
+        cell.source = record["source"]
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = []
+        if record["output"]:
+            cell.outputs.append(
+                nbformat.v4.new_output("stream", name="stdout", text=record["output"])
+            )
+        for fig in record["figures"]:
+            data = {"image/png": base64.b64encode((figures / fig).read_bytes()).decode("ascii")}
+            cell.outputs.append(nbformat.v4.new_output("display_data", data=data))
+    nb.cells = [c for c in nb.cells if c.source]
+    nb.cells.insert(1, note)
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return jupytext.writes(nb, fmt="ipynb")
+
+
+# ---------------------------------------------------------------------------------------
+# mkdocs events
+
+
+def on_config(config):
+    """Put the example pages in the nav section that holds the gallery's index page."""
+    pages = [{_title_from_source(p): f"gallery/{p.stem}.md"} for p in _examples()]
+
+    def expand(items):
+        """Append the pages to the first list (at any depth) that names INDEX; True if found."""
+        if not isinstance(items, list):
+            return False
+        if any(
+            item == INDEX or (isinstance(item, dict) and INDEX in item.values()) for item in items
+        ):
+            items.extend(pages)
+            return True
+        children = (v for item in items if isinstance(item, dict) for v in item.values())
+        return any(expand(child) for child in children)
+
+    if not expand(config["nav"]):
+        log.warning("gallery: no nav section holds %s; the example pages are not in the nav", INDEX)
+    return config
+
+
+def _title_from_source(path):
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# # "):
+            return line[4:].strip()
+    return path.stem
+
+
+def on_files(files, config):
+    from mkdocs.structure.files import File, InclusionLevel
+
+    start = time.perf_counter()
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="femkron-gallery-"))
+    examples = _examples()
+    workers = min(len(examples), os.cpu_count() or 1)
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        futures = {}
+        for path in examples:
+            out = tmp / path.stem
+            out.mkdir()
+            futures[path] = pool.submit(_run, path, out)
+        results = {path: f.result() for path, f in futures.items()}
+
+    def add(uri, content):
+        files.append(
+            File.generated(config, uri, content=content, inclusion=InclusionLevel.INCLUDED)
+        )
+
+    _built.clear()
+    for path, (records, seconds) in results.items():
+        name, figures = path.stem, tmp / path.stem / "figures"
+        add(f"gallery/{name}.md", _page(name, records))
+        log.info("gallery: examples/%s.py ran in %.1f s", name, seconds)
+        add(f"gallery/{name}.py", path.read_bytes())
+        add(f"gallery/{name}.ipynb", _notebook(path, records, figures))
+        for r in records:
+            for fig in r["figures"]:
+                add(f"gallery/{fig}", (figures / fig).read_bytes())
+        _built[name] = (
+            _title(records, name),
+            _summary(records),
+            [f for r in records for f in r["figures"]],
+        )
+    add(f"gallery/{SETUP}", (EXAMPLES / SETUP).read_bytes())
+    log.info("gallery: %d examples run in %.1f s", len(results), time.perf_counter() - start)
+    return files
+
+
+def on_page_markdown(markdown, page, config, files):
+    if page.file.src_uri != INDEX:
+        return markdown
+    if MARKER not in markdown:
+        log.warning("gallery: %s lacks the marker line %r", INDEX, MARKER)
+        return markdown
+    entries = []
+    for name, (title, summary, figures) in _built.items():
+        entry = f"## [{title}]({name}.md)\n\n{summary}"
+        if figures:
+            entry += f"\n\n[![{title}]({figures[0]}){{ .gallery-thumb }}]({name}.md)"
+        entry += f"\n\n[page]({name}.md) · [script]({name}.py) · [notebook]({name}.ipynb)"
+        entries.append(entry)
+    return markdown.replace(MARKER, "\n\n".join(entries))
+
+
+if __name__ == "__main__":
+    _run_cells(pathlib.Path(sys.argv[1]).resolve(), pathlib.Path(sys.argv[2]).resolve())
