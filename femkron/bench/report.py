@@ -121,9 +121,12 @@ def plot_rows(rows, path):
     )
     if not panels:
         raise FemkronValueError("no timings to plot")
+    # one panel per row and column pair, each wide enough for its legend outside the data
     ncol = 2 if len(panels) > 1 else 1
     nrow = (len(panels) + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(6 * ncol, 4.2 * nrow), squeeze=False)
+    fig, axes = plt.subplots(
+        nrow, ncol, figsize=(7.6 * ncol, 4.6 * nrow), squeeze=False, layout="constrained"
+    )
     for ax, (kind, dim) in zip(axes.ravel(), panels):
         orders = {r["order"] for r in rows if r["kind"] == kind and r["dim"] == dim}
         sel = [
@@ -136,13 +139,11 @@ def plot_rows(rows, path):
             for r in rows
             if r["kind"] == kind and r["dim"] == dim and r.get("seconds")
         ]
-        plot_benchmark(sel, ax=ax, title=titles[kind].format(d=dim))
-        ax.legend(fontsize=8, loc="upper left")
+        plot_benchmark(sel, ax=ax, title=titles[kind].format(d=dim))  # legend outside
     for ax in axes.ravel()[len(panels) :]:
         ax.set_axis_off()
     fig.suptitle("femkron bench: median wall time against degrees of freedom")
-    fig.tight_layout()
     with atomic_path(path, "--plot") as tmp:
-        fig.savefig(tmp, dpi=72, format="png")
+        fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
     return path
