@@ -113,6 +113,9 @@ def test_results_declare_every_attribute():
         fk.advection_diffusion(V, 1.0, velocity=(1.0, 0.0), epsilon=0.5),
     ]:
         assert set(vars(sol)) <= declared, set(vars(sol)) - declared
+    heat_doc = fk.HeatSolution.__doc__.split("Attributes")[1].split("Examples")[0].split()
+    ht = fk.heat(V, 1.0, t_end=0.01, dt=0.005, snapshots=2)
+    assert set(vars(ht)) <= set(heat_doc), set(vars(ht)) - set(heat_doc)
     sol = fk.poisson(V, 1.0, kappa=lambda x, y: 1 + x * y)
     assert sol.coefficient["path"] == "matfree" and "preconditioner" in sol.coefficient
     assert fk.advection_diffusion(V, 1.0, velocity=(1.0, 0.0), epsilon=0.5).peclet > 0

@@ -92,6 +92,7 @@ class HeatSolution:
 
     Attributes
     ----------
+    V : TensorSpace
     t : ndarray
         Snapshot times.
     values : ndarray, shape ``(len(t),) + V.shape``
