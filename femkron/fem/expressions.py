@@ -47,6 +47,7 @@ f: '1/x' is not finite (inf) at x=0
 from __future__ import annotations
 
 import ast
+import functools
 import math
 
 import numpy as np
@@ -78,6 +79,19 @@ __all__ = [
     "MAX_LENGTH",
     "parse_expression",
 ]
+
+
+def _amin(values, axis=0):
+    """``min`` of broadcasting arrays (what older sympy prints as ``amin((…), axis=0)``)."""
+    return functools.reduce(np.minimum, values)
+
+
+def _amax(values, axis=0):
+    """``max`` of broadcasting arrays (older sympy's ``amax((…), axis=0)``)."""
+    return functools.reduce(np.maximum, values)
+
+
+_ELEMENTWISE = {"amin": _amin, "amax": _amax}
 
 
 #: The functions an expression may call: name → (least, most) number of arguments.
@@ -243,7 +257,9 @@ class Expression:
 
             symbols = _symbols(self.variables)
             args = [symbols[name] for name in self.variables]
-            self._function = sympy.lambdify(args, self.sympy, modules="numpy")
+            # sympy < 1.12 prints Min/Max as amin/amax of a tuple, which fails when the
+            # arguments have different shapes: elementwise reductions for every version
+            self._function = sympy.lambdify(args, self.sympy, modules=[_ELEMENTWISE, "numpy"])
         return self._function
 
     def __call__(self, *coords):
