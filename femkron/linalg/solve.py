@@ -36,6 +36,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -103,6 +104,18 @@ _CHEAPER = {
 }
 
 
+def _serial_when_small(setup):
+    """Run ``setup(A, ...)`` with one BLAS thread when ``A`` is small (:func:`threads_for`)."""
+
+    @functools.wraps(setup)
+    def wrapper(A, *args, **kwargs):
+        with threads_for(int(A.shape[0]) if hasattr(A, "shape") else 0):
+            return setup(A, *args, **kwargs)
+
+    return wrapper
+
+
+@_serial_when_small
 def make_solver(
     A,
     method="auto",
@@ -181,43 +194,6 @@ def make_solver(
     >>> s.info.method, bool(s.info.residual < 1e-12)
     ('direct', True)
     """
-    with threads_for(int(A.shape[0]) if hasattr(A, "shape") else 0):
-        return _setup(
-            A,
-            method,
-            rtol=rtol,
-            maxiter=maxiter,
-            singular=singular,
-            fit=fit,
-            precond=precond,
-            krylov=krylov,
-            restart=restart,
-            label=label,
-            raise_on_failure=raise_on_failure,
-            check=check,
-            exact=exact,
-            held=held,
-        )
-
-
-def _setup(
-    A,
-    method="auto",
-    *,
-    rtol=1e-10,
-    maxiter=None,
-    singular=False,
-    fit=None,
-    precond=None,
-    krylov="cg",
-    restart=50,
-    label=None,
-    raise_on_failure=True,
-    check=True,
-    exact=True,
-    held=0,
-):
-    """Set up the solver (see :func:`make_solver`)."""
     check_choice(method, "method", SOLVER_METHODS)
     check_choice(krylov, "krylov", KRYLOV)
     rtol = as_real(rtol, "rtol", positive=True)
