@@ -13,6 +13,8 @@ Examples
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -191,6 +193,17 @@ def separable(A):
     return True, ""
 
 
+#: Why fdm cannot take an operator, for the note of ``auto``.
+_WHY = collections.defaultdict(
+    lambda: "no per-axis pencils",
+    {
+        "fdm-too-large": f"an axis would need a dense eigenproblem over {DENSE_AXIS_MAX} dofs",
+        "not-square": "a factor is not square",
+        "not-symmetric": "a factor is not symmetric",
+    },
+)
+
+
 def auto_method(A, fit):
     """``(method, note)`` chosen by ``auto`` for the operator ``A``."""
     if isinstance(A, KronOperator) and A.naxes == 1:
@@ -204,10 +217,12 @@ def auto_method(A, fit):
                 "solves it exactly"
             )
         if fit is not None:
-            return "fdm", f"auto: not separable ({reason}); fdm of a separable fit preconditions"
+            return "fdm", (
+                f"auto: not separable ({_WHY[reason]}); fdm of a separable fit preconditions"
+            )
         method = fallback_method(A)
         size = "small enough for a sparse LU" if method == "direct" else "large, so AMG-CG"
-        return method, f"auto: not separable ({reason}); {size}"
+        return method, f"auto: not separable ({_WHY[reason]}); {size}"
     if not sp.issparse(A):  # matrix-free
         return "fdm", "auto: a matrix-free operator, preconditioned by fdm of a separable fit"
     method = fallback_method(A)
