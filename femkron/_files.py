@@ -258,3 +258,30 @@ def _finish(tmp, path):
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def read_text_file(path, error, what):
+    """The UTF-8 text of the file ``path``; unreadable files raise ``error`` naming ``what``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.toml")
+    >>> with open(p, "w") as fh:
+    ...     _ = fh.write("x = 1")
+    >>> read_text_file(p, ValueError, "mesh file")
+    'x = 1'
+    """
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        raise error(f"{path}: {what} not found") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder, not a {what}") from None
+    except OSError as err:
+        raise error(f"{path}: cannot read the {what} ({err.strerror})") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise error(f"{path}: not a UTF-8 text (TOML) file") from None

@@ -29,6 +29,7 @@ import os
 import re
 import sys
 
+from .._files import read_text_file
 from ..errors import FemkronError, FemkronValueError
 from ..fem.bc import FACES, BoundaryConditions, Dirichlet, Neumann, Periodic, Robin
 from ..fem.expressions import ExpressionError, parse_expression
@@ -568,17 +569,5 @@ def read_problem(path):
         (a ``ValueError``) naming the file, the key and its line.
     """
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except FileNotFoundError:
-        raise ProblemFileError(f"{path}: problem file not found") from None
-    except IsADirectoryError:
-        raise ProblemFileError(f"{path}: is a folder, not a problem file") from None
-    except OSError as err:
-        raise ProblemFileError(f"{path}: cannot read the problem file ({err.strerror})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ProblemFileError(f"{path}: not a UTF-8 text (TOML) file") from None
+    text = read_text_file(path, ProblemFileError, "problem file")
     return read_problem_text(text, name=path, folder=os.path.dirname(os.path.abspath(path)))

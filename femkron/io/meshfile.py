@@ -51,7 +51,7 @@ import sys
 
 import numpy as np
 
-from .._files import atomic_path
+from .._files import atomic_path, read_text_file
 from .._limits import check_allocation
 from ..errors import FemkronTypeError, FemkronValueError, ResourceError
 from ..fem.mesh import Mesh1D, TensorMesh
@@ -363,19 +363,7 @@ def load_mesh(path):
     if not isinstance(path, (str, os.PathLike)):
         raise FemkronTypeError(f"path must be a file path, got {path!r}")
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except FileNotFoundError:
-        raise MeshFileError(f"{path}: mesh file not found") from None
-    except IsADirectoryError:
-        raise MeshFileError(f"{path}: is a folder, not a mesh file") from None
-    except OSError as err:
-        raise MeshFileError(f"{path}: cannot read the mesh file ({err.strerror})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise MeshFileError(f"{path}: not a UTF-8 text (TOML) file") from None
+    text = read_text_file(path, MeshFileError, "mesh file")
     return read_mesh_text(text, name=path)
 
 
