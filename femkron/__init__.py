@@ -27,6 +27,7 @@ from .fem import (
     BoundaryConditions,
     Condition,
     Dirichlet,
+    Field,
     Lagrange,
     MatrixFreeOperator,
     Mesh1D,
@@ -47,35 +48,54 @@ from .fem import (
     load_vector,
     manufactured,
     mass,
+    matern_correlation,
+    matern_variance,
     norm,
+    random_field,
     separable_expansion,
     stiffness,
 )
-from .io import load_mesh, save_mesh, write_vtk
-from .kron import FastDiagonalization, KronOperator
-from .linalg import SolveInfo, make_solver, solve
+from .fem.coordinates import Coordinates
+from .fem.union import BoxUnion
+from .io import load_mesh, load_solution, save_mesh, write_vtk
+from .kron import FastDiagonalization, KronOperator, NestedDiagonalization
+from .linalg import NewtonInfo, SolveInfo, make_solver, solve
 from .problems import (
+    Branch,
     HeatSolution,
     LinearSystem,
     Solution,
     advection_diffusion,
+    continuation,
     eigen,
     heat,
     helmholtz,
+    nonlinear_poisson,
     poisson,
 )
+from .problems.reaction import ReactionDiffusionSolution, reaction_diffusion
+from .problems.union_problems import UnionSolution
 
 __all__ = [
     "Anisotropic",
     "assemble",
+    "Branch",
+    "BoxUnion",
+    "UnionSolution",
+    "continuation",
+    "NewtonInfo",
+    "nonlinear_poisson",
     "BoundaryConditions",
     "Condition",
     "ConvergenceError",
+    "Coordinates",
+    "NestedDiagonalization",
     "Dirichlet",
     "FastDiagonalization",
     "FemkronError",
     "FemkronTypeError",
     "FemkronValueError",
+    "Field",
     "HeatSolution",
     "KronOperator",
     "Lagrange",
@@ -104,15 +124,21 @@ __all__ = [
     "gauss_lobatto",
     "heat",
     "helmholtz",
+    "reaction_diffusion",
+    "ReactionDiffusionSolution",
     "load_mesh",
+    "load_solution",
     "load_vector",
     "make_solver",
     "manufactured",
+    "matern_correlation",
+    "matern_variance",
     "mass",
     "memory_limit",
     "norm",
     "plot",
     "poisson",
+    "random_field",
     "save_mesh",
     "separable_expansion",
     "set_memory_limit",

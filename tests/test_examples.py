@@ -79,6 +79,25 @@ def check_drum_modes(text):
         assert expected == 2 * p and abs(rate - 2 * p) < RATE
 
 
+def check_circular_drum(text):
+    # Q3 on the unit disk, 8 × 32 cells (the small size): exact λ = j_{m,n}² from scipy's
+    # Bessel zeros, double for m >= 1; the Galerkin error c (k h)^6 λ with k h <= 7 / 8 stays
+    # below 1e-4 relative here (measured 2e-6), and the rates are 2p
+    from scipy.special import jn_zeros
+
+    rows = numbers(rf"λ\d+:\s+{NUM}\s+exact \(j_{NUM},{NUM}/R\)² =\s+{NUM}", text)
+    assert len(rows) == 9
+    zeros = sorted(
+        (z**2, m) for m in range(6) for z in jn_zeros(m, 4) for _ in range(1 if m == 0 else 2)
+    )[:9]
+    for (w, m, _, lam), (ref, mref) in zip(rows, zeros):
+        assert m == mref and abs(lam - ref) <= 1e-6 * ref  # printed to 6 decimals
+        assert 0 <= w - lam <= 1e-4 * lam  # Galerkin eigenvalues lie above the exact ones
+    pattern = rf"Q{NUM}: λ1 converges at rate {NUM} \(expected {NUM}\)"
+    for p, rate, expected in numbers(pattern, text):
+        assert expected == 2 * p and abs(rate - 2 * p) < RATE
+
+
 def check_helmholtz(text):
     rows = numbers(rf"Q{NUM}: relative L2 error {NUM} .* rate {NUM} \(expected {NUM}\)", text)
     assert [r[0] for r in rows] == [1, 2, 4]
@@ -158,6 +177,70 @@ def check_poisson_3d(text):
         assert l2 == pytest.approx(model, rel=next_term(math.pi * h) + 5e-4)
 
 
+def check_spherical_capacitor(text):
+    # C = 4πab/(b - a) exactly (printed to 10 decimals); the discrete potential minimises the
+    # energy over a subspace holding the exact boundary values, so C_h >= C (Dirichlet
+    # principle) and C_h - C = O(h^2p): the rates from h and h/2 within RATE of 2p
+    caps = numbers(
+        rf"capacitor Q{NUM}, {NUM} radial cells: C_h = {NUM}, exact 4πab/\(b-a\) = "
+        rf"{NUM}, rel. error {NUM}",
+        text,
+    )
+    assert sorted({c[0] for c in caps}) == [1, 2, 3]
+    for p, n, c_h, c, rel in caps:
+        assert c == pytest.approx(4 * math.pi * 0.5 / 0.5, abs=1e-10)
+        assert c_h >= c - 1e-10 and rel == pytest.approx(c_h / c - 1, rel=5e-3)
+        # C_h - C = |u - u_h|²_E / V0² (Galerkin orthogonality) <= the energy of the
+        # interpolation error; for u = A/r + B, |(u - I_h u)'| <= h^p |u^(p+1)| / p!
+        # = (p + 1)(h/r)^p |u'|, so (C_h - C)/C <= (p + 1)² (h/a)^2p with h = 0.5/n, a = 0.5
+        assert c_h / c - 1 <= (p + 1) ** 2 * (0.5 / n / 0.5) ** (2 * p)
+    for p, rate, expected in numbers(
+        rf"capacitor Q{NUM}: capacitance converges at rate {NUM} \(expected {NUM}\)", text
+    ):
+        assert expected == 2 * p and abs(rate - 2 * p) < RATE
+    # the sphere in a field: exact harmonic u, Q2 on (n, 2n, 8) cells; rates p+1 and p
+    ((l2, h1),) = numbers(rf"field Q2: L2 rate {NUM} \(expected 3\), H1 rate {NUM}", text)
+    assert abs(l2 - 3) < RATE and abs(h1 - 2) < RATE
+    for method, (e_l2, e_h1) in zip(
+        re.findall(r"dofs \((\w+)\)", text),
+        numbers(rf"field Q2, .*L2 error {NUM}, H1 error {NUM}", text),
+    ):
+        assert method == "nested" and 0 < e_l2 < e_h1
+
+
+def check_bratu(text):
+    # the published fold of -Δu = λ eᵘ on the unit square, λ_c = 6.80812 (quoted to 5
+    # decimals; 6.808124423 to more digits, consistent with the extrapolated runs)
+    lam_c = 6.808124423
+    pattern = rf"fold at λ = {NUM} \(published λ_c = 6.80812\); max u there = {NUM}"
+    ((fold, top),) = numbers(pattern, text)
+    # Q2 on 8 cells (the small size): error C h⁴ with C ≈ 0.6 measured by the rows below;
+    # within 2e-4 of λ_c, and above it (conforming elements raise the fold)
+    assert 0 < fold - lam_c < 2e-4
+    assert 1.38 < top < 1.40  # max u at the fold ≈ 1.3917
+    low, high = numbers(rf"two solutions at λ = 5: max u = {NUM} and {NUM}", text)[0]
+    assert low < top < high
+    rows = numbers(rf"Q{NUM}\s+{NUM} cells: fold {NUM}, error {NUM}", text)
+    assert len(rows) == 6
+    for _, _, f, diff in rows:
+        assert abs((f - lam_c) - diff) <= 5e-9 + 5e-3 * abs(diff)  # printed to 3 digits
+        assert f > lam_c
+    for order in (1, 2):
+        errors = [f - lam_c for p, _, f, _ in rows if p == order]
+        assert errors[0] > errors[1] > errors[2] > 0
+    # the fold converges like an eigenvalue: h^{2p}; extrapolated, it is the published value
+    # (5 decimals: ±5e-6) up to the next term of the error, O(h^{2p+2}): about a tenth of the
+    # finest error (h = 1/32 for Q1: 5e-4, h = 1/16 for Q2: 1e-6)
+    pattern = (
+        rf"Q{NUM}: fold converges at rate {NUM} \(self-convergence {NUM}, expected {NUM}\); "
+        rf"extrapolated fold {NUM}"
+    )
+    for p, rate, self_rate, expected, extrapolated in numbers(pattern, text):
+        assert expected == 2 * p and abs(rate - 2 * p) < RATE and abs(self_rate - 2 * p) < RATE
+        finest = min(f - lam_c for q, _, f, _ in rows if q == p)
+        assert abs(extrapolated - 6.80812) <= 5e-6 + 0.1 * finest
+
+
 def check_variable_coefficient(text):
     # κ = 1 + 0.5 sin(2πx) sin(2πy) is a sum of two products: rank 2, K⊗M + M⊗K per term
     assert numbers(rf"separable rank of κ: {NUM}, {NUM} Kronecker terms", text) == [(2, 4)]
@@ -171,6 +254,101 @@ def check_variable_coefficient(text):
         assert residual < 1e-9
     (rate,) = numbers(rf"measured L2 rate {NUM}", text)[0]
     assert abs(rate - 3) < RATE
+
+
+def check_gray_scott(text):
+    # periodic Q1: the largest 1D eigenvalue of M⁻¹K is 12/h² (the mode (-1)^j, even cell
+    # count), so λ_max = 24/h² in 2D; both printed to 6 digits (5e-6 relative each)
+    ((h, lam, lam_formula),) = numbers(
+        rf"h = {NUM}: lambda_max\(M\^-1 K\) = {NUM} \(24/h\^2 = {NUM}\)", text
+    )
+    assert abs(lam / (24 / h**2) - 1) < 2e-5 and abs(lam / lam_formula - 1) < 1e-5
+    ((bound,),) = numbers(rf"explicit diffusion needs dt <= {NUM}", text)
+    assert abs(bound / (2 / (2e-5 * lam)) - 1) < 5e-4  # 4 digits printed
+    rows = numbers(
+        rf"(\w+): F = {NUM}, k = {NUM}: {NUM} connected regions of v > 0.1 covering {NUM} % "
+        rf"of the square; {NUM} <= u, v <= {NUM}",
+        text.replace("spots:", "1:").replace("stripes:", "2:"),
+    )
+    (spots,) = [r for r in rows if r[0] == 1]
+    (stripes,) = [r for r in rows if r[0] == 2]
+    # Gray–Scott keeps 0 <= u <= 1, v >= 0 (an invariant region of the flow): rounding only
+    for r in rows:
+        assert r[5] > -1e-8 and r[6] < 1 + 1e-8
+    assert spots[3] >= 10  # many separate spots
+    assert stripes[3] < spots[3] / 3 and stripes[4] > 40  # few connected bands, large area
+
+
+def check_allen_cahn(text):
+    # the gradient flow decreases E; the scheme's energies at the snapshots do too
+    energies = [e for _, e, _ in numbers(rf"t = \s*{NUM}: E = {NUM}, mean u = {NUM}", text)]
+    assert np.all(np.diff(energies) < 0), energies
+    ((increase,),) = numbers(rf"largest energy increase between snapshots: {NUM}", text)
+    assert increase == 0
+    ((top,),) = numbers(rf"max \|u\| at the end: {NUM}", text)
+    assert top <= 1 + 1e-6  # the maximum principle of Allen–Cahn (explicit u - u³, small dt)
+    # one 1D interface: E = 2√2 ε/3 for the tanh profile, up to the Q2 error O((h/ε)^4)
+    # (h/ε = 0.31: below 1e-3 relative) and the tail e^{-1/(√2 ε)} = 7e-7 of the finite domain
+    ((E, theory),) = numbers(rf"energy {NUM}, theory 2\*sqrt\(2\)\*eps/3 = {NUM}", text)
+    assert abs(theory - 2 * math.sqrt(2) * 0.05 / 3) < 1e-6
+    assert abs(E / theory - 1) < 1e-3
+    ((dev,),) = numbers(rf"max \|u - tanh profile\| = {NUM}", text)
+    assert dev < 1e-3  # the same error model for the profile at the nodes
+
+
+def check_monte_carlo(text):
+    # E[κ] = exp(σ²/2) at each dof exactly; the Monte Carlo mean of κ is within 4 standard
+    # errors (the samples are independent: the error bar is the spread of the sample means
+    # over √N), plus the rounding of the printed 5 decimals
+    ((mc, se, exact),) = numbers(
+        rf"mean of κ over the dofs: Monte Carlo {NUM} ± {NUM} \(standard error\), exact {NUM}",
+        text,
+    )
+    assert abs(mc - exact) <= 4 * se + 1e-5 and se > 0
+    # Jensen: J(κ) convex in κ, concave in 1/κ, so J1 e^{-σ²max/2} <= E[J] <= J1 e^{σ²max/2}
+    ((J, seJ, J1, lo, hi),) = numbers(
+        rf"compliance: Monte Carlo {NUM} ± {NUM}; κ = 1: {NUM}; bounds {NUM} to {NUM}", text
+    )
+    ((_, vmax),) = numbers(rf"exact discrete variance at the dofs {NUM} to {NUM}", text)
+    assert abs(lo - J1 * math.exp(-vmax / 2)) <= 1e-5 and abs(hi - J1 * math.exp(vmax / 2)) <= 1e-5
+    assert lo - 4 * seJ <= J <= hi + 4 * seJ and lo < J1 < hi
+    ((mean_c, std_c),) = numbers(rf"u at the centre: mean {NUM}, standard deviation {NUM}", text)
+    # near u(1/2, 1/2) = 0.0737 of -Δu = 1 on the unit square (the geometric mean of κ is 1);
+    # a factor 1.5 either way covers the sampling noise of the small run and the domain's size
+    assert 0.5 * 0.0737 < mean_c < 1.5 * 0.0737 and 0 < std_c < mean_c
+
+
+def check_lshape_corner(text):
+    # u = r^{2/3} sin(2θ/3): uniform meshes converge at the singular H1 rate 2/3 for every
+    # order; nodes ±(i/n)^β with β > 3p/2 restore the rate p (RATE: the pre-asymptotic change)
+    for p, beta, rate in numbers(rf"Q{NUM}, beta = {NUM}: H1 rate {NUM}", text):
+        expected = 2 / 3 if beta == 1 else p
+        assert abs(rate - expected) < RATE, (p, beta, rate)
+    lists = re.findall(r"interface iterations \[([\d, ]+)\]", text)
+    assert lists and all(int(n) <= 20 for ls in lists for n in ls.split(","))
+    # the first Dirichlet eigenvalue, 9.6397238440219 (Fox, Henrici & Moler 1967): an upper
+    # bound (conforming space) within the 1e-6 the graded Q6 mesh is built for
+    lam, _, err = numbers(rf"lambda_1 = {NUM} \({NUM} dofs\), error {NUM}", text)[0]
+    assert 0 < lam - 9.6397238440219 < 1e-6 and abs(err - (lam - 9.6397238440219)) < 1e-9
+
+
+def check_backward_step(text):
+    rows = numbers(
+        rf"{NUM} cells per unit: flux through x = 0.5, 1.5, 3, 5.5 within {NUM} of 0.5; "
+        rf"far-field u within {NUM} of 0.5; u at the corner {NUM}; {NUM} interface",
+        text,
+    )
+    for _, flux, far, _, its in rows:
+        # mass conservation: the inflow 0.5 crosses every section (to rounding × condition)
+        assert flux < 1e-9
+        # far downstream the flow is uniform, u = 0.5: the disturbance of the step decays
+        # like exp(-π x / H) (7e-7 at 4.5 channel heights) plus a Q2 error below it
+        assert far < 1e-5
+        assert its <= 20
+    # at the corner of angle 3π/2 the speed grows like r^{-1/3}: ×2^{1/3} = 1.26 per halving
+    # of h, approached from below on coarse meshes
+    for (_, _, _, c0, _), (_, _, _, c1, _) in zip(rows, rows[1:]):
+        assert 1.15 < c1 / c0 < 1.3
 
 
 CHECKS = {name[6:]: func for name, func in dict(globals()).items() if name.startswith("check_")}

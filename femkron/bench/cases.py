@@ -12,7 +12,8 @@ Assembly of the Q_p Laplacian (all dofs, no boundary condition) by
 and the solve of ``-Δu = 1`` with homogeneous Dirichlet conditions by ``fdm`` (setup +
 solve), ``amg`` (pyamg smoothed-aggregation CG, hierarchy setup included), ``cg`` (Jacobi,
 matrix-free) and ``direct`` (sparse LU).  Every assembly is compared with ``tocsr`` and every
-solution with ``fdm`` (the maximum difference is reported); times are medians of repeats.
+solution with ``fdm`` (the maximum difference is reported).  The methods of a case run
+interleaved (A, B, A, B, ...); rows give the median (``seconds``) and the best (``best``).
 
 The helpers ``_median_time``, ``_cells_for`` and ``_space`` are shared with
 :mod:`femkron.bench.kappa` and :mod:`femkron.bench.scale`.
@@ -66,6 +67,38 @@ def _median_time(func, repeats):
         out = func()
         times.append(time.perf_counter() - t0)
     return float(np.median(times)), times, out
+
+
+def _interleaved(funcs, repeats):
+    """Run ``funcs`` (name → callable) in turn, ``repeats`` rounds: A, B, A, B, ...
+
+    Interleaving spreads the machine's noise (other work, page faults, turbo) over every
+    method alike.  Returns ``{name: [result of each round]}``.
+    """
+    out = {name: [] for name in funcs}
+    for _ in range(repeats):
+        for name, func in funcs.items():
+            out[name].append(func())
+    return out
+
+
+def _interleaved_times(funcs, repeats):
+    """Wall times of ``funcs`` run interleaved: ``{name: (median, best, times, last result)}``."""
+
+    def timed(func):
+        def run():
+            t0 = time.perf_counter()
+            result = func()
+            return time.perf_counter() - t0, result
+
+        return run
+
+    runs = _interleaved({name: timed(f) for name, f in funcs.items()}, repeats)
+    out = {}
+    for name, rs in runs.items():
+        times = [t for t, _ in rs]
+        out[name] = (float(np.median(times)), float(min(times)), times, rs[-1][1])
+    return out
 
 
 def _cells_for(dofs, dim, order, dirichlet):
@@ -145,15 +178,13 @@ def assembly_case(dim, order, dofs, repeats=3, methods=ASSEMBLY_METHODS):
         )
 
     check_allocation(3 * A.csr_nbytes(), "the benchmark matrices", "choose smaller sizes")
-    t, ts, C = _median_time(A.tocsr, repeats)
+    C = A.tocsr()  # the reference matrix (and the copy's source)
     base["nnz"] = int(C.nnz)
-    for r in rows:
-        r["nnz"] = C.nnz
+    funcs, compare = {}, {}
     if "tocsr" in methods:
-        row("tocsr", t, ts, 0.0)
+        funcs["tocsr"] = A.tocsr
     if "copy" in methods:
-        t, ts, _ = _median_time(lambda: (C.data.copy(), C.indices.copy(), C.indptr.copy()), repeats)
-        row("copy", t, ts)
+        funcs["copy"] = lambda: (C.data.copy(), C.indices.copy(), C.indptr.copy())
     for method in ("kron", "ebe", "skfem"):
         if method not in methods:
             continue
@@ -170,35 +201,42 @@ def assembly_case(dim, order, dofs, repeats=3, methods=ASSEMBLY_METHODS):
                     out = term if out is None else out + term
                 return out
 
-            t, ts, B = _median_time(kron_sum, repeats)
-            row(method, t, ts, _csr_diff(C, B))
+            funcs[method] = kron_sum
         elif method == "ebe":
             from ..fem.assembly import assemble
 
-            t, ts, B = _median_time(lambda: assemble(V, quad=order + 1), repeats)
-            row(method, t, ts, _csr_diff(C, B))
+            funcs[method] = lambda: assemble(V, quad=order + 1)
         else:
             try:
                 import skfem  # noqa: F401
             except ImportError:
                 row(method, None, [], note="skipped: scikit-fem not installed")
                 continue
-            t, ts, out = _median_time(lambda: _skfem_assemble(dim, order, cells), repeats)
-            if out is None:
+            if _skfem_assemble(dim, order, 1) is None:
                 row(method, None, [], note=f"skipped: no scikit-fem element for Q{order}")
                 continue
-            B = _skfem_matrix_in_femkron_order(out[0], out[1], V)
-            row(method, t, ts, _csr_diff(C, B))
+            funcs[method] = lambda: _skfem_assemble(dim, order, cells)
+    # interleaved rounds (tocsr, copy, kron, ...), so that noise hits every method alike
+    for method, (t, best, ts, out) in _interleaved_times(funcs, repeats).items():
+        if method == "copy":
+            diff = None
+        elif method == "skfem":
+            diff = _csr_diff(C, _skfem_matrix_in_femkron_order(out[0], out[1], V))
+        else:
+            diff = _csr_diff(C, out)
+        row(method, t, ts, diff)
+        rows[-1]["best"] = best
+        compare[method] = out
     if "apply" in methods or "spmv" in methods:
         x = np.random.default_rng(0).standard_normal(N)
         A @ x  # first call builds the kernels
-        t_mf, ts_mf, y_mf = _median_time(lambda: A @ x, max(repeats, 5))
-        t_sp, ts_sp, y_sp = _median_time(lambda: C @ x, max(repeats, 5))
-        diff = float(np.abs(y_mf - y_sp).max())
-        if "apply" in methods:
-            row("apply", t_mf, ts_mf, diff)
-        if "spmv" in methods:
-            row("spmv", t_sp, ts_sp, 0.0)
+        prod = _interleaved_times({"apply": lambda: A @ x, "spmv": lambda: C @ x}, max(repeats, 5))
+        diff = float(np.abs(prod["apply"][3] - prod["spmv"][3]).max())
+        for method in ("apply", "spmv"):
+            if method in methods:
+                t, best, ts, _ = prod[method]
+                row(method, t, ts, diff if method == "apply" else 0.0)
+                rows[-1]["best"] = best
     return rows
 
 
@@ -273,6 +311,7 @@ def solve_case(dim, order, dofs, repeats=3, methods=SOLVE_METHODS, rtol=1e-10):
         )
 
     order_of = [m for m in SOLVE_METHODS if m in methods]
+    funcs = {}
     for method in order_of:
         limit = LIMITS.get((method, dim))
         if limit is not None and N > limit:
@@ -295,15 +334,22 @@ def solve_case(dim, order, dofs, repeats=3, methods=SOLVE_METHODS, rtol=1e-10):
                 F = FastDiagonalization(A)
                 return F.solve(b), F
 
-            t, ts, (x, F) = _median_time(run_fdm, repeats)
-            record("fdm", t, ts, x, note="transforms: " + ",".join(F.transforms))
+            funcs["fdm"] = run_fdm
         elif method == "amg":
-            t, ts, (x, its, _) = _median_time(_amg_runner(A.tocsr(), b, rtol), repeats)
-            record("amg", t, ts, x, its, note="pyamg smoothed aggregation, CG, V-cycle")
+            funcs["amg"] = _amg_runner(A.tocsr(), b, rtol)
         elif method == "cg":
-            t, ts, (x, its, _) = _median_time(_cg_runner(A, b, rtol), max(1, repeats // 2))
-            record("cg", t, ts, x, its, note="Jacobi-preconditioned, matrix-free")
+            funcs["cg"] = _cg_runner(A, b, rtol)
         else:
-            t, ts, x = _median_time(_lu_runner(A.tocsr().tocsc(), b), repeats)
-            record("direct", t, ts, x, note="SuperLU")
+            funcs["direct"] = _lu_runner(A.tocsr().tocsc(), b)
+    # interleaved rounds (fdm, amg, cg, direct, fdm, ...): noise hits every method alike
+    for method, (t, best, ts, out) in _interleaved_times(funcs, repeats).items():
+        if method == "fdm":
+            record("fdm", t, ts, out[0], note="transforms: " + ",".join(out[1].transforms))
+        elif method == "amg":
+            record("amg", t, ts, out[0], out[1], note="pyamg smoothed aggregation, CG, V-cycle")
+        elif method == "cg":
+            record("cg", t, ts, out[0], out[1], note="Jacobi-preconditioned, matrix-free")
+        else:
+            record("direct", t, ts, out, note="SuperLU")
+        rows[-1]["best"] = best
     return rows

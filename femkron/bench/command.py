@@ -17,10 +17,13 @@ import numpy as np
 from .._validate import as_int
 from ..errors import FemkronValueError, ResourceError
 from .cases import ASSEMBLY_METHODS, SOLVE_METHODS, assembly_case, solve_case
-from .kappa import KAPPA_METHODS, kappa_case
+from .coordinates import COORDINATE_DOMAINS, coordinates_case
+from .kappa import KAPPA_METHODS, KAPPA_ORDERS, kappa_case
+from .reaction import reaction_case
 from .report import _threads_env, plot_rows, print_report, write_json
 from .scale import scale_run
 from .targets import targets
+from .union import union_case
 
 __all__ = ["add_arguments", "run", "main"]
 
@@ -29,10 +32,24 @@ def add_arguments(parser):
     """Add the ``femkron bench`` options to an argparse parser."""
     parser.add_argument(
         "--kind",
-        choices=["assembly", "solve", "kappa", "all"],
+        choices=["assembly", "solve", "kappa", "reaction", "union", "coordinates", "all"],
         default="all",
-        help="what to benchmark: all = assembly and solve; kappa = the 2D variable-coefficient "
-        "solve (matrix-free fdm-CG against pyamg), run for the --orders and --sizes",
+        help="what to benchmark: all = assembly and solve; kappa = the variable-coefficient "
+        "solve (femkron's auto choice against pyamg SA-CG on the same matrix), run for the "
+        "--dims, --orders (2D: 1-4, 3D: 1-2) and --sizes; "
+        "reaction = Gray-Scott SBDF2 steps (Q1, periodic) against one fdm solve, per --sizes "
+        "(2.6e5 is 512 x 512 cells); "
+        "union = the L-shape Poisson problem, the union solve against pyamg SA-CG on the "
+        "same matrix, per --orders and --sizes; coordinates = disk and annulus Poisson and "
+        "the 3D cylinder (--domains) by nested diagonalization against fdm on a square (cube) "
+        "of the same size and pyamg SA-CG on the same matrix, per --orders and --sizes",
+    )
+    parser.add_argument(
+        "--domains",
+        nargs="+",
+        choices=list(COORDINATE_DOMAINS),
+        default=list(COORDINATE_DOMAINS),
+        help="--kind coordinates: the domains (disk annulus cylinder)",
     )
     parser.add_argument("--dims", type=int, nargs="+", default=[2, 3], help="dimensions (2 3)")
     parser.add_argument("--orders", type=int, nargs="+", default=[1], help="orders (1)")
@@ -50,7 +67,13 @@ def add_arguments(parser):
         default=None,
         help=f"subset of {', '.join(ASSEMBLY_METHODS + SOLVE_METHODS + KAPPA_METHODS[:1])}",
     )
-    parser.add_argument("--repeats", type=int, default=3, help="repeats per measurement (3)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="rounds per measurement (3): the methods of a case run interleaved (A, B, A, "
+        "B, ...) and the report gives the median and the best",
+    )
     parser.add_argument(
         "--threads",
         type=int,
@@ -61,6 +84,11 @@ def add_arguments(parser):
         "--scale", action="store_true", help="also run the 3D Poisson scale case (see --scale-dofs)"
     )
     parser.add_argument("--scale-dofs", type=float, default=1e8, help="unknowns of --scale (1e8)")
+    parser.add_argument(
+        "--scale-trace",
+        action="store_true",
+        help="--scale also counts, by tracemalloc, the full-size arrays each step holds at once",
+    )
     parser.add_argument("--json", metavar="FILE", help="write all rows and targets as JSON")
     parser.add_argument("--plot", metavar="FILE.png", help="log-log time vs dofs figure")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -72,10 +100,14 @@ def _argv(args):
     argv = ["bench", "--kind", args.kind, "--repeats", str(args.repeats)]
     argv += ["--dims", *map(str, args.dims), "--orders", *map(str, args.orders)]
     argv += ["--sizes", *(f"{s:g}" for s in args.sizes), "--threads", str(args.threads)]
+    if getattr(args, "domains", None) and list(args.domains) != list(COORDINATE_DOMAINS):
+        argv += ["--domains", *args.domains]
     if args.methods:
         argv += ["--methods", *args.methods]
     if args.scale:
         argv += ["--scale", "--scale-dofs", f"{args.scale_dofs:g}"]
+        if args.scale_trace:
+            argv.append("--scale-trace")
     for flag, value in (("--json", args.json), ("--plot", args.plot)):
         if value is not None:
             argv += [flag, value]
@@ -119,16 +151,41 @@ def run(args):
         check_writable(args.json, "--json")
     if args.plot is not None:
         check_writable(args.plot, "--plot")
-    cases = []
+    cases, skipped = [], []
     if args.kind == "kappa":
-        cases = [("kappa", 2, order, int(size)) for order in args.orders for size in args.sizes]
+        for dim in args.dims:
+            for order in args.orders:
+                if order in KAPPA_ORDERS.get(dim, ()):
+                    cases += [("kappa", dim, order, int(size)) for size in args.sizes]
+                else:
+                    covered = list(KAPPA_ORDERS.get(dim, ()))
+                    skipped.append(("kappa", dim, order, f"{dim}D kappa covers orders {covered}"))
+    if args.kind == "reaction":
+        cases = [("reaction", 2, 1, int(size)) for size in args.sizes]
+    if args.kind == "coordinates":
+        cases = [("coordinates", 2, p, int(size)) for p in args.orders for size in args.sizes]
+    if args.kind == "union":
+        cases = [("union", 2, order, int(size)) for order in args.orders for size in args.sizes]
     for kind in ("assembly", "solve"):
         if args.kind in (kind, "all"):
             for dim in args.dims:
                 for order in args.orders:
                     for size in args.sizes:
                         cases.append((kind, dim, order, int(size)))
-    rows = []
+    rows = [
+        {
+            "kind": kind,
+            "dim": dim,
+            "order": order,
+            "dofs": 0,
+            "method": "-",
+            "seconds": None,
+            "times": [],
+            "max_diff": None,
+            "note": f"skipped: {why}",
+        }
+        for kind, dim, order, why in skipped
+    ]
     # the bar is for a terminal: None disables it when stderr is not one (a log, a pipe)
     bar = tqdm(cases, desc="femkron bench", disable=True if args.no_progress else None, leave=False)
     for kind, dim, order, size in bar:
@@ -137,7 +194,14 @@ def run(args):
             if kind == "assembly":
                 rows += assembly_case(dim, order, size, repeats, methods)
             elif kind == "kappa":
-                rows += kappa_case(order, size, repeats, methods=kappa_methods)
+                rows += kappa_case(order, size, repeats, methods=kappa_methods, dim=dim)
+            elif kind == "reaction":
+                rows += reaction_case(size, repeats=repeats)
+            elif kind == "coordinates":
+                for domain in getattr(args, "domains", None) or COORDINATE_DOMAINS:
+                    rows += coordinates_case(domain, order, size, repeats)
+            elif kind == "union":
+                rows += union_case(order, size, repeats=repeats)
             else:
                 rows += solve_case(dim, order, size, repeats, methods)
         except ResourceError as err:
@@ -157,7 +221,7 @@ def run(args):
     bar.close()
     if args.scale:
         progress = not args.no_progress and sys.stderr.isatty()
-        rows.append(scale_run(int(args.scale_dofs), progress=progress))
+        rows.append(scale_run(int(args.scale_dofs), progress=progress, trace=args.scale_trace))
     goals = targets(rows)
     print_report(rows, goals)
     if args.json:

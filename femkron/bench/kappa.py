@@ -1,10 +1,13 @@
 """The variable-coefficient benchmark (``femkron bench --kind kappa``).
 
-``-∇·(κ∇u) = 1`` on the unit square with homogeneous Dirichlet conditions and the smooth,
-non-separable coefficient of :func:`kappa_coefficient` (contrast 10), solved by matrix-free
-CG preconditioned by fast diagonalization of a separable fit of ``κ`` (``fdm-cg``) against
-pyamg smoothed-aggregation CG on the element-by-element matrix (``amg``), with the fdm-CG
-iteration counts over several mesh sizes.
+``-∇·(κ∇u) = 1`` on the unit square or cube with homogeneous Dirichlet conditions and the
+smooth, non-separable coefficient of :func:`kappa_coefficient` (contrast 10), solved by
+femkron's own choice (``femkron``: :func:`~femkron.make_solver` with ``method="auto"`` on the
+matrix-free operator, whose cost model picks the operator form and the preconditioner)
+against pyamg smoothed-aggregation CG on the assembled matrix of the same discrete operator
+(``amg``).  The two are run interleaved (femkron, amg, femkron, amg, ...) so that a noisy
+machine slows both alike; best and median times are reported.  femkron's iteration counts
+are also measured on coarser meshes.
 
 See Also
 --------
@@ -18,146 +21,178 @@ import time
 import numpy as np
 
 from ..errors import FemkronValueError
-from .cases import _cells_for, _median_time, _space
+from .cases import _cells_for, _interleaved, _median_time, _space
 
-__all__ = ["KAPPA_METHODS", "kappa_coefficient", "kappa_case"]
+__all__ = ["KAPPA_METHODS", "KAPPA_ORDERS", "kappa_coefficient", "kappa_case"]
 
-KAPPA_METHODS = ("fdm-cg", "amg")
+KAPPA_METHODS = ("femkron", "amg")
+
+#: The orders the benchmark covers per dimension (3D Q3+ matrices pass 10^8 nonzeros).
+KAPPA_ORDERS = {2: (1, 2, 3, 4), 3: (1, 2)}
 
 
-def kappa_coefficient(x, y):
-    """The benchmark coefficient ``κ = 1 + 9 sin²(πx) cos²(πy)``.
+def kappa_coefficient(x, y, z=None):
+    """The benchmark coefficient ``κ = 1 + 9 sin²(πx) cos²(πy) [sin²(πz)]``.
 
-    Smooth, contrast 10, not separable.
+    Smooth, contrast 10, not separable; the factor in ``z`` only in 3D.
+
+    Examples
+    --------
+    >>> float(kappa_coefficient(0.5, 0.0)), float(kappa_coefficient(0.5, 0.0, 0.5))
+    (10.0, 10.0)
     """
-    return 1.0 + 9.0 * np.sin(np.pi * x) ** 2 * np.cos(np.pi * y) ** 2
+    k = np.sin(np.pi * x) ** 2 * np.cos(np.pi * y) ** 2
+    if z is not None:
+        k = k * np.sin(np.pi * z) ** 2
+    return 1.0 + 9.0 * k
 
 
-def kappa_case(order, dofs, repeats=1, rtol=1e-8, studies=3, methods=KAPPA_METHODS):
-    """Time ``-∇·(κ∇u) = 1`` on the unit square with about ``dofs`` unknowns.
+def kappa_case(order, dofs, repeats=1, rtol=1e-8, studies=3, methods=KAPPA_METHODS, dim=2):
+    """Time ``-∇·(κ∇u) = 1`` with about ``dofs`` unknowns, femkron against pyamg.
 
-    Homogeneous Dirichlet conditions, ``κ`` from :func:`kappa_coefficient`, elements of
-    order ``order``.
+    Homogeneous Dirichlet conditions on the unit square (``dim=2``) or cube (``dim=3``),
+    ``κ`` from :func:`kappa_coefficient`, elements of order ``order``, ``p + 1`` Gauss points
+    per cell and axis (exact for the polynomial part of every element integral, optimal
+    rates for a smooth ``κ``).
 
-    ``fdm-cg``: the matrix-free operator (:class:`~femkron.matfree.MatrixFreeOperator`) in
-    flexible CG preconditioned by fast diagonalization of a separable fit of ``κ``
-    (:class:`~femkron.matfree.SeparablePreconditioner`); the time includes sampling ``κ``
-    and building the preconditioner.  ``amg``: pyamg smoothed-aggregation CG on the
-    element-by-element matrix (:func:`femkron.assemble`, same quadrature, so the same
-    discrete operator); the time includes the hierarchy setup, the assembly is reported in
-    ``assembly``.  Both stop at the relative residual ``rtol``.  The fdm-CG iteration counts
-    are also measured on ``studies`` coarser meshes (cells halved each time) to show that
-    they do not grow with the mesh size.
+    ``femkron``: the time from sampling ``κ`` (building the
+    :class:`~femkron.MatrixFreeOperator`) through :func:`~femkron.make_solver` (``"auto"``:
+    its cost model chooses matrix-free or assembled CSR products and fdm of a separable fit
+    or AMG, and the set-up includes any assembly) to the end of the solve (including its
+    true-residual check).  ``amg``: pyamg smoothed-aggregation CG (one V-cycle per
+    iteration) on the CSR form of the same operator; the time includes the hierarchy
+    set-up but not the assembly (reported in ``assembly``), which favours pyamg.  Both stop
+    at the relative residual ``rtol``; the repeats run interleaved.  The femkron iteration
+    counts are also measured on ``studies`` coarser meshes (cells halved each time).
 
-    Returns rows like :func:`solve_case` (``kind="kappa"``) with ``setup``, ``solve`` (s)
-    and, for ``fdm-cg``, ``iterations_by_cells`` (``[cells, iterations]`` pairs) and
-    ``apply`` (one matrix-free product, s); for ``amg``, ``assembly``, ``nnz`` and ``spmv``
-    (one product with the assembled matrix, s).
+    Returns rows like :func:`solve_case` (``kind="kappa"``) with ``seconds`` (median),
+    ``best`` (fastest repeat), ``times``, ``setup`` and ``solve`` (of the median repeat),
+    ``residual`` (``‖b - A x‖/‖b‖`` with the CSR form), ``iterations``; for ``femkron``
+    also ``iterations_by_cells`` (``[cells, iterations]`` pairs), ``plan`` (operator form,
+    preconditioner, predicted seconds) and ``apply`` (one matrix-free product, s); for
+    ``amg`` ``assembly``, ``nnz`` and ``spmv`` (one CSR product, s).
 
     Examples
     --------
     >>> rows = kappa_case(2, 2000)
     >>> [r["method"] for r in rows]
-    ['fdm-cg', 'amg']
+    ['femkron', 'amg']
     >>> all(r["residual"] <= 1e-8 for r in rows)
     True
     """
-    from ..fem import MatrixFreeOperator, SeparablePreconditioner
-    from ..fem.assembly import assemble
+    from ..fem import MatrixFreeOperator
     from ..fem.bc import BoundaryConditions
     from ..fem.tensor import load_vector
     from ..linalg.krylov import fcg
+    from ..linalg.solve import make_solver
 
-    cells = _cells_for(dofs, 2, order, dirichlet=True)
+    if dim not in KAPPA_ORDERS:
+        raise FemkronValueError(f"dim must be 2 or 3, got {dim!r}")
     unknown = [m for m in methods if m not in KAPPA_METHODS]
     if unknown:
         raise FemkronValueError(f"methods: unknown {unknown}; accepted: {KAPPA_METHODS}")
+    cells = _cells_for(dofs, dim, order, dirichlet=True)
+    quad = order + 1
 
     def system(n):
-        V = _space(2, order, n)
+        V = _space(dim, order, n)
         bcs = BoundaryConditions(V)
         return V, bcs, bcs.restrict(load_vector(V, 1.0))
 
-    def fdm_cg(V, bcs, b):
+    def run_femkron(V, bcs, b):
         t0 = time.perf_counter()
-        A = MatrixFreeOperator(V, kappa_coefficient, bcs=bcs)
-        P = SeparablePreconditioner(A)
+        A = MatrixFreeOperator(V, kappa_coefficient, bcs=bcs, quad=quad)
+        solver = make_solver(A, "auto", rtol=rtol)
         t1 = time.perf_counter()
-        x, its, _ = fcg(A.__matmul__, b, P.solve, rtol)
+        x = solver.solve(b)
         t2 = time.perf_counter()
-        kind = f"{P.fit} fit, {'/'.join(P.fdm.transforms)}"
-        return dict(setup=t1 - t0, solve=t2 - t1, x=x, iterations=its, A=A, kind=kind)
+        plan = solver.plan
+        return dict(
+            setup=t1 - t0,
+            solve=t2 - t1,
+            x=x,
+            iterations=solver.info.iterations,
+            A=A,
+            note=solver.info.note,
+            method=solver.info.method,
+            plan=None
+            if plan is None
+            else dict(
+                operator=plan.operator,
+                preconditioner=plan.preconditioner,
+                iterations=plan.iterations,
+                seconds={k: float(v) if np.isfinite(v) else None for k, v in plan.seconds.items()},
+            ),
+        )
 
     V, bcs, b = system(cells)
     N = b.size
     bnorm = np.linalg.norm(b)
-    base = {"kind": "kappa", "dim": 2, "order": order, "dofs": N, "cells": cells}
-    rows = []
-    A_check, ref = None, None
+    base = {"kind": "kappa", "dim": dim, "order": order, "dofs": N, "cells": cells}
+    # the CSR form of the discrete operator both methods solve (pyamg's matrix, the checks)
+    op = MatrixFreeOperator(V, kappa_coefficient, bcs=bcs, quad=quad)
+    t0 = time.perf_counter()
+    C = op.tocsr()
+    assembly = time.perf_counter() - t0
 
-    def record(method, runs, extra, note):
-        nonlocal ref
-        totals = [r["setup"] + r["solve"] for r in runs]
-        k = int(np.argsort(totals)[len(totals) // 2])  # the median run
-        run = runs[k]
-        x = run["x"]
-        residual = float(np.linalg.norm(b - A_check @ x) / bnorm)
-        ref = x if ref is None else ref
-        rows.append(
-            dict(
-                base,
-                method=method,
-                seconds=totals[k],
-                times=totals,
-                setup=run["setup"],
-                solve=run["solve"],
-                residual=residual,
-                iterations=int(run["iterations"]),
-                max_diff=float(np.abs(x - ref).max() / np.abs(ref).max()),
-                note=note,
-                **extra,
-            )
-        )
-
-    if "fdm-cg" in methods:
-        runs = [fdm_cg(V, bcs, b) for _ in range(repeats)]
-        A_check = runs[0]["A"]
-        coarse = sorted({max(2, cells // 2**k) for k in range(1, studies + 1)} - {cells})
-        by_cells = [[n, int(fdm_cg(*system(n))["iterations"])] for n in coarse]
-        by_cells.append([cells, int(runs[0]["iterations"])])
-        its = ", ".join(f"{n} cells: {i}" for n, i in by_cells)
-        apply_s = _median_time(lambda: A_check @ b, 5)[0]
-        record(
-            "fdm-cg",
-            runs,
-            {"iterations_by_cells": by_cells, "apply": apply_s},
-            f"matrix-free, fdm ({runs[0]['kind']}); iterations {its}",
-        )
-    if "amg" in methods:
+    def run_amg():
         import pyamg
 
         t0 = time.perf_counter()
-        C = assemble(V, kappa_coefficient, bcs=bcs)
-        assembly = time.perf_counter() - t0
-        if A_check is None:
-            A_check = C
+        ml = pyamg.smoothed_aggregation_solver(C, B=np.ones((C.shape[0], 1)), symmetry="hermitian")
+        M = ml.aspreconditioner(cycle="V")
+        t1 = time.perf_counter()
+        x, its, _ = fcg(C.__matmul__, b, M.matvec, rtol)
+        return dict(setup=t1 - t0, solve=time.perf_counter() - t1, x=x, iterations=its)
 
-        def run_amg():
-            t0 = time.perf_counter()
-            ml = pyamg.smoothed_aggregation_solver(
-                C, B=np.ones((C.shape[0], 1)), symmetry="hermitian"
-            )
-            M = ml.aspreconditioner(cycle="V")
-            t1 = time.perf_counter()
-            x, its, _ = fcg(C.__matmul__, b, M.matvec, rtol)
-            return dict(setup=t1 - t0, solve=time.perf_counter() - t1, x=x, iterations=its)
-
-        runs = [run_amg() for _ in range(repeats)]
-        spmv_s = _median_time(lambda: C @ b, 5)[0]
-        record(
-            "amg",
-            runs,
-            {"assembly": assembly, "nnz": int(C.nnz), "spmv": spmv_s},
-            f"pyamg SA on the element-by-element matrix (assembly {assembly:.2g} s, not counted)",
+    funcs = {}
+    if "femkron" in methods:
+        funcs["femkron"] = lambda: run_femkron(V, bcs, b)
+    if "amg" in methods:
+        funcs["amg"] = run_amg
+    runs = _interleaved(funcs, repeats)
+    rows = []
+    ref = None
+    for method in funcs:
+        totals = [r["setup"] + r["solve"] for r in runs[method]]
+        k = int(np.argsort(totals)[len(totals) // 2])  # the median run
+        run = runs[method][k]
+        x = run["x"]
+        residual = float(np.linalg.norm(b - C @ x) / bnorm)
+        ref = x if ref is None else ref
+        row = dict(
+            base,
+            method=method,
+            seconds=totals[k],
+            best=float(min(totals)),
+            times=totals,
+            setup=run["setup"],
+            solve=run["solve"],
+            residual=residual,
+            iterations=int(run["iterations"]),
+            max_diff=float(np.abs(x - ref).max() / np.abs(ref).max()),
         )
+        if method == "femkron":
+            coarse = sorted({max(2, cells // 2**j) for j in range(1, studies + 1)} - {cells})
+            by_cells = [[n, int(run_femkron(*system(n))["iterations"])] for n in coarse]
+            by_cells.append([cells, int(run["iterations"])])
+            its = ", ".join(f"{n} cells: {i}" for n, i in by_cells)
+            row.update(
+                iterations_by_cells=by_cells,
+                apply=_median_time(lambda: op @ b, 5)[0],
+                plan=run["plan"],
+                solver=run["method"],
+                note=f"{run['method']} (iterations {its}); {run['note']}",
+            )
+        else:
+            row.update(
+                assembly=assembly,
+                nnz=int(C.nnz),
+                spmv=_median_time(lambda: C @ b, 5)[0],
+                note=(
+                    f"pyamg SA-CG on the assembled matrix (sum-factorised assembly "
+                    f"{assembly:.2g} s, not counted)"
+                ),
+            )
+        rows.append(row)
     return rows

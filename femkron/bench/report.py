@@ -41,6 +41,7 @@ def print_report(rows, goals):
     """Print the rows of a run and its targets as a table."""
     print(f"femkron bench on {os.cpu_count()} CPUs, BLAS threads: {_threads_env() or 'default'}")
     head = f"{'kind':8} {'dim':>3} {'p':>2} {'dofs':>9} {'method':7} {'median s':>10} "
+    head += f"{'best s':>9} "
     head += f"{'max diff':>9}  note"
     print(head)
     print("-" * len(head))
@@ -52,15 +53,32 @@ def print_report(rows, goals):
             extra = f"residual {r['residual']:.1e}, {r['iterations']} it; " + extra
         print(
             f"{r['kind']:8} {r['dim']:>3} {r['order']:>2} {r['dofs']:>9} {r['method']:7} "
-            f"{_fmt(r['seconds']):>10} {_fmt(r['max_diff'], 2):>9}  {extra}"
+            f"{_fmt(r['seconds']):>10} {_fmt(r.get('best')):>9} {_fmt(r['max_diff'], 2):>9}  "
+            f"{extra}"
         )
     for r in rows:
         if r["kind"] == "scale":
-            st = ", ".join(f"{k} {v:.1f} s" for k, v in r["steps"].items())
+            cpu = r.get("cpu", {})
+            st = ", ".join(
+                f"{k} {v:.2f} s"
+                + (f" ({cpu[k]['user']:.2f} user, {cpu[k]['system']:.2f} sys)" if k in cpu else "")
+                for k, v in r["steps"].items()
+            )
+            user = r.get("cpu_user")
+            cpu_all = ""
+            if user is not None:
+                cpu_all = f", CPU {user:.1f} s user + {r['cpu_system']:.1f} s system"
+            arrays = r.get("peak_arrays") or {}
+            held = (
+                "; full-size arrays held at once per step: "
+                + ", ".join(f"{k} {v:.2f}" for k, v in arrays.items())
+                if arrays
+                else ""
+            )
             print(
-                f"scale: 3D Q1 {r['dofs']} unknowns in {r['seconds']:.1f} s ({st}); "
-                f"residual {r['residual']:.1e}, max error {r['max_error']:.2e}, "
-                f"peak memory {r['peak_bytes'] / 2**30:.2f} GiB"
+                f"scale: 3D Q1 {r['dofs']} unknowns in {r['seconds']:.1f} s wall{cpu_all} "
+                f"({st}); residual {r['residual']:.1e}, max error {r['max_error']:.2e}, "
+                f"peak memory {r['peak_bytes'] / 2**30:.2f} GiB{held}"
             )
     if goals:
         print("targets (ratios in this run; each is judged only at the size it is defined at):")
@@ -83,6 +101,8 @@ def _goal_line(g):
     size = g.get("size")
     at = f" at ~{_size(size)} dofs" if size else ""
     line = f"  {g['target']:40} {g['value']:9.3g}{g['unit']} (goal {rel} {g['goal']:g}{at}) "
+    if g.get("median_value") is not None:
+        line += f"[best rounds; medians: {g['median_value']:.3g}{g['unit']}] "
     if not g.get("judged", True):
         return line + f"not run at this size (measured at {g['dofs']} dofs)"
     return line + ("met" if g["met"] else "MISSED")

@@ -1,7 +1,8 @@
 """The ``femkron`` command: :func:`main` parses the arguments and runs a subcommand.
 
-:mod:`~femkron.cli.main` holds the parser, :mod:`~femkron.cli.commands` the subcommands and
-:mod:`~femkron.cli.output` the reports, figures and JSON records they write.
+:mod:`~femkron.cli.main` holds the parser, :mod:`~femkron.cli.commands` the subcommands,
+:mod:`~femkron.cli.arguments` the checks of their arguments and :mod:`~femkron.cli.output` the
+reports, figures and JSON records they write.
 """
 
 from .commands import (

@@ -57,6 +57,7 @@ from .commands import (  # the subcommands (importable from here as before)
     cmd_mms,
     cmd_solve,
 )
+from .curvilinear import CLI_DOMAINS
 from .output import say
 
 __all__ = ["main", "build_parser"]
@@ -191,6 +192,8 @@ def build_parser():
         "  poisson    -∇·(κ∇u) = f   (--kappa a number or an expression: f follows)\n"
         "  helmholtz  -∇·(κ∇u) - k²u = f\n"
         "  heat       u_t = κΔu from u(0) = u, θ-scheme, error at t_end\n"
+        "(--domain disk|annulus|cylinder|shell: poisson or helmholtz on a curvilinear domain\n"
+        "with an exact solution in Cartesian form, zero on every face; --kappa there too),\n"
         "or solve a problem file PROBLEM.toml (domain, equation, boundary conditions, exact\n"
         "solution, outputs: see docs/guide/problem-files.md).",
         [
@@ -201,6 +204,8 @@ def build_parser():
             "femkron solve --mesh meshes/boundary_layer.toml --order 3 --vtk u.vtu",
             "femkron solve --kappa '1 + x*y' --plot-error err.png",
             "femkron solve examples/problems/mixed_faces.toml --json result.json",
+            "femkron solve --domain disk --cells 16 --order 3 --plot disk.png",
+            "femkron solve --domain shell --order 2",
         ],
     )
     p.add_argument(
@@ -211,6 +216,15 @@ def build_parser():
         help="poisson, helmholtz, heat (built-in problems; poisson), or a problem file .toml",
     )
     _space_options(p)
+    p.add_argument(
+        "--domain",
+        choices=list(CLI_DOMAINS),
+        help="box (the unit box, or --mesh; default) or a curvilinear domain with an exact "
+        "solution in Cartesian form: disk (unit disk, polar), annulus (0.5 < r < 1), cylinder "
+        "(r < 1, 0 < z < 1), shell (spherical, 0.5 < r < 1); --cells n scales the default "
+        "cells per axis (disk n × 4n, annulus n × 8n, cylinder n × 4n × n, shell n × 2n × 4n) "
+        "or gives one count per axis",
+    )
     _problem_options(p)
     p.add_argument(
         "--t-end", type=_number("--t-end", positive=True), help="heat: final time (0.05)"
@@ -319,10 +333,18 @@ def build_parser():
             "femkron eig",
             "femkron eig --dim 2 --cells 8 --order 4 -k 12 --plot modes.png",
             "femkron eig --mesh meshes/channel.toml -k 6",
+            "femkron eig --domain disk --cells 16 --order 3 -k 9",
         ],
     )
     _space_options(p, cells_help="cells per axis, e.g. 16 or 16,8 (16)")
     p.add_argument("-k", type=int, default=6, help="number of eigenvalues (6)")
+    p.add_argument(
+        "--domain",
+        choices=["box", "disk"],
+        default="box",
+        help="box (the unit box, or --mesh) or disk: the unit disk in polar coordinates, "
+        "--cells radial cells (4 × as many in θ), compared with Bessel zeros (box)",
+    )
     _output_options(
         p, plot="save a figure of the modes", json="write the eigenvalues as JSON ('-': stdout)"
     )

@@ -17,24 +17,39 @@
     # also [time] (heat: t_end, dt, theta, u0), [exact] (u), [output] (plot, json, ...)
 
 Keys per equation: ``poisson`` f, kappa, sigma, method; ``helmholtz`` f, kappa, wavenumber,
-method; ``heat`` f, kappa, method (and ``[time]``); ``advection_diffusion`` f, velocity,
-epsilon, method; ``eigen`` k.  The domain kinds other than ``box`` and the equation
-``nonlinear_poisson`` are part of the format and refused as not available yet in this version.
-Every error names the file, the key and its line.
+method; ``heat`` f, kappa, method (and ``[time]``; f and the boundary data may use ``t``);
+``advection_diffusion`` f, velocity,
+epsilon, method; ``eigen`` k; ``nonlinear_poisson`` f, kappa and reaction (expressions of
+the solution ``u``), method (the Krylov method: auto, cg, gmres); ``reaction_diffusion``
+(one species, ``u_t = D Δu + R(u, x, y, t)``) diffusion, reaction, scheme, method (and
+``[time]``: t_end, dt, u0).  The curvilinear kinds ``disk`` (radius), ``annulus`` (inner,
+outer), ``sector`` (inner, outer, angle), ``cylinder`` (radius, height[, inner]) and
+``spherical_shell`` (inner, outer) take expressions in their own coordinates (``r, theta[, z]``
+or ``r, theta, phi``) and faces named by coordinate (``inner``/``outer``, ``start``/``end``,
+``bottom``/``top``); ``lshape`` and ``union`` are refused as not available yet.  ``[output]
+netcdf = "u.nc"`` writes the result as netCDF (:meth:`femkron.Solution.save`).
+Every error names the file, the key and its line (the reading of the TOML, key by key, is in
+:mod:`femkron.cli.problemreader`).
 """
 
 from __future__ import annotations
 
+import functools
 import os
-import re
 import sys
 
 from .._files import read_text_file
-from ..errors import FemkronError, FemkronValueError
+from ..errors import FemkronError
 from ..fem.bc import FACES, BoundaryConditions, Dirichlet, Neumann, Periodic, Robin
-from ..fem.expressions import ExpressionError, parse_expression
 from ..fem.tensor import TensorSpace
-from ..io.meshfile import _REPR, MAX_CELLS, MAX_NESTING, _nesting
+from ..io.meshfile import _REPR, MAX_CELLS
+from .curvilinear import (
+    check_curvilinear_equation,
+    coordinate_hint,
+    read_curvilinear_domain,
+    unknown_face,
+)
+from .problemreader import ProblemFileError, _check_nesting, _Reader  # (ProblemFileError: here too)
 
 if sys.version_info >= (3, 11):  # pragma: no cover - depends on the interpreter
     import tomllib as _toml
@@ -63,7 +78,7 @@ DOMAIN_KINDS = {
     "lshape": ("size",),
     "union": ("box", "remove"),
 }
-AVAILABLE_DOMAINS = ("box",)
+AVAILABLE_DOMAINS = ("box", "disk", "annulus", "sector", "cylinder", "spherical_shell")
 DISCRETIZATION_KEYS = ("cells", "order", "nodes")
 #: Keys of ``[equation]`` per kind (besides ``kind``).
 EQUATION_KEYS = {
@@ -73,25 +88,35 @@ EQUATION_KEYS = {
     "advection_diffusion": ("f", "velocity", "epsilon", "method"),
     "eigen": ("k",),
     "nonlinear_poisson": ("f", "kappa", "reaction", "method"),
+    "reaction_diffusion": ("diffusion", "reaction", "scheme", "method"),
 }
-AVAILABLE_EQUATIONS = ("poisson", "helmholtz", "heat", "advection_diffusion", "eigen")
+AVAILABLE_EQUATIONS = (
+    "poisson",
+    "helmholtz",
+    "heat",
+    "advection_diffusion",
+    "eigen",
+    "nonlinear_poisson",
+    "reaction_diffusion",
+)
+#: Equations with a [time] section (their data may use ``t``).
+TIME_DEPENDENT = ("heat", "reaction_diffusion")
+#: Keys of ``nonlinear_poisson`` that are expressions of the solution ``u`` (not of x, y, z).
+_OF_U = ("kappa", "reaction")
 _REQUIRED = {
     "poisson": ("f",),
     "helmholtz": ("f", "wavenumber"),
     "advection_diffusion": ("f", "velocity"),
+    "reaction_diffusion": ("reaction",),
 }
 _METHODS = {
     "advection_diffusion": ("auto", "gmres", "bicgstab", "direct"),
+    "nonlinear_poisson": ("auto", "cg", "gmres"),  # the Krylov method of the Newton systems
     "default": ("auto", "fdm", "amg", "cg", "direct"),
 }
 BC_KINDS = ("dirichlet", "neumann", "robin", "periodic")
 TIME_KEYS = ("t_end", "dt", "theta", "u0")
 OUTPUT_KEYS = ("plot", "plot_error", "vtk", "json", "netcdf")
-_AXES = ("x", "y", "z")
-
-
-class ProblemFileError(FemkronValueError):
-    """A problem file is missing, unreadable or malformed; the message names file, key and line."""
 
 
 class Problem:
@@ -104,20 +129,24 @@ class Problem:
     description : str
     V : TensorSpace
     domain : str
-        ``"box"`` or ``"mesh FILE"``.
+        ``"box"``, ``"mesh FILE"`` or a description of a curvilinear domain
+        (``"disk of radius 1"``).
     equation : str
         The kind of equation.
     data : dict
         The equation's data: numbers, or callables (:class:`~femkron.fem.expressions.Expression`)
-        of the coordinates; ``method`` among them when given.
+        of the coordinates; ``method`` among them when given.  For ``nonlinear_poisson``
+        ``kappa`` and ``reaction`` are expressions of ``u``, with their derivatives
+        ``dkappa`` and ``dreaction`` (by sympy).
     bc : dict
         ``{face or axis: Condition}`` for the solver.
     time : dict
-        ``t_end``, ``dt``, ``theta``, ``u0`` (heat), else empty.
+        ``t_end``, ``dt``, ``theta``, ``u0`` (heat; reaction_diffusion without ``theta``),
+        else empty.
     exact : Expression or None
         The exact solution (of the coordinates, and ``t`` for heat).
     outputs : dict
-        Output paths by kind (``plot``, ``plot_error``, ``vtk``, ``json``).
+        Output paths by kind (``plot``, ``plot_error``, ``vtk``, ``json``, ``netcdf``).
     where : callable
         ``where(*keys)`` → ``"file: key.sub, line n"`` for messages.
     """
@@ -131,140 +160,6 @@ class Problem:
 
     def __repr__(self):
         return f"Problem({self.name!r}, {self.equation}, dofs={self.V.ndofs})"
-
-
-# ---- lines of keys ----------------------------------------------------------------------
-_KEY = r"(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')"
-_HEADER = re.compile(rf"\s*\[\s*({_KEY}(?:\s*\.\s*{_KEY})*)\s*\]\s*(?:#.*)?$")
-_ASSIGN = re.compile(rf"\s*({_KEY}(?:\s*\.\s*{_KEY})*)\s*=")
-
-
-def _parts(dotted):
-    return tuple(p.strip().strip("\"'") for p in re.findall(rf"{_KEY}", dotted))
-
-
-class _Lines:
-    """Where each table and key of a TOML text is written (line numbers, 1-based)."""
-
-    def __init__(self, name, text):
-        self.name = name
-        self.entries = []
-        header = ()
-        for i, line in enumerate(text.splitlines(), start=1):
-            match = _HEADER.match(line)
-            if match:
-                header = _parts(match.group(1))
-                self.entries.append((i, header))
-                continue
-            match = _ASSIGN.match(line)
-            if match:
-                self.entries.append((i, header + _parts(match.group(1))))
-
-    def line(self, path):
-        best, size = None, -1
-        for i, keys in self.entries:
-            if keys == tuple(path[: len(keys)]) and len(keys) > size:
-                best, size = i, len(keys)
-        return best
-
-    def __call__(self, *path):
-        """``"file: a.b, line n"`` for the key ``path``."""
-        line = self.line(path)
-        label = ".".join(str(p) for p in path)
-        at = f", line {line}" if line else ""
-        return f"{self.name}: {label}{at}" if label else f"{self.name}{at}"
-
-
-# ---- reading ----------------------------------------------------------------------------
-class _Reader:
-    def __init__(self, name, text, folder):
-        self.name, self.folder = name, folder
-        self.where = _Lines(name, text)
-
-    def fail(self, path, message):
-        raise ProblemFileError(f"{self.where(*path)}: {message}")
-
-    def table(self, data, key, required=False):
-        if key not in data:
-            if required:
-                raise ProblemFileError(f"{self.name}: missing section [{key}]")
-            return {}
-        value = data[key]
-        if not isinstance(value, dict):
-            self.fail((key,), f"{key} must be a table [{key}], got {_REPR.repr(value)}")
-        return value
-
-    def keys(self, table, path, accepted, what):
-        for key in table:
-            if key not in accepted:
-                self.fail(
-                    (*path, key),
-                    f"unknown key {key!r} {what}; accepted: {', '.join(accepted) or 'none'}",
-                )
-
-    def number(self, table, path, key, positive=False, nonnegative=False, default=None):
-        if key not in table:
-            if default is None:
-                self.fail(path, f"missing key {key!r}")
-            return default
-        value = table[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail((*path, key), f"{key} must be a number, got {_REPR.repr(value)}")
-        value = float(value)
-        if value != value or abs(value) == float("inf"):
-            self.fail((*path, key), f"{key} must be finite, got {value}")
-        if positive and value <= 0:
-            self.fail((*path, key), f"{key} must be > 0, got {value:g}")
-        if nonnegative and value < 0:
-            self.fail((*path, key), f"{key} must be >= 0, got {value:g}")
-        return value
-
-    def integers(self, value, path, key, dim, low, high):
-        items = value if isinstance(value, list) else [value]
-        ok = items and all(isinstance(v, int) and not isinstance(v, bool) for v in items)
-        if not ok or len(items) not in (1, dim):
-            self.fail(
-                (*path, key),
-                f"{key} must be an integer or a list of {dim} (one per axis), got "
-                f"{_REPR.repr(value)}",
-            )
-        for v in items:
-            if not low <= v <= high:
-                self.fail((*path, key), f"{key} must be {low} to {high}, got {v}")
-        return items * dim if len(items) == 1 else items
-
-    def string(self, table, path, key, choices=None, default=None):
-        if key not in table:
-            return default
-        value = table[key]
-        if not isinstance(value, str):
-            self.fail((*path, key), f"{key} must be a string, got {_REPR.repr(value)}")
-        if choices is not None and value not in choices:
-            self.fail(
-                (*path, key), f"{key} must be one of {', '.join(map(repr, choices))}, got {value!r}"
-            )
-        return value
-
-    def expression(self, value, path, variables):
-        try:
-            return parse_expression(value, variables, where=self.where(*path))
-        except ExpressionError as err:
-            raise ProblemFileError(str(err), reason=err.reason) from None
-
-    def data(self, value, path, variables):
-        """A number stays a number; an expression constant in space becomes its value."""
-        ex = self.expression(value, path, variables)
-        return ex.value if ex.is_constant else ex
-
-
-def _check_nesting(name, text):
-    depth, pos = _nesting(text)
-    if depth > MAX_NESTING:
-        line = text.count("\n", 0, pos) + 1
-        raise ProblemFileError(
-            f"{name}: line {line}: arrays or inline tables nested {depth} deep; at most "
-            f"{MAX_NESTING} are read"
-        )
 
 
 def read_problem_text(text, name="<string>", folder="."):
@@ -286,10 +181,10 @@ def read_problem_text(text, name="<string>", folder="."):
     >>> read_problem_text(text, "p.toml")
     Problem('p.toml', poisson, dofs=81)
     >>> try:
-    ...     read_problem_text(text.replace('kind = "box"', 'kind = "disk"'), "p.toml")
+    ...     read_problem_text(text.replace('kind = "box"', 'kind = "lshape"'), "p.toml")
     ... except ProblemFileError as err:
     ...     print(str(err)[:60])
-    p.toml: domain.kind, line 3: the domain kind 'disk' is not a
+    p.toml: domain.kind, line 3: the domain kind 'lshape' is not
     """
     _check_nesting(name, text)
     try:
@@ -309,12 +204,15 @@ def read_problem_text(text, name="<string>", folder="."):
     description = r.string(data, (), "description", default="")
     V, domain = _read_domain(r, data)
     dim = V.dim
-    coords = _AXES[:dim]
-    equation, values = _read_equation(r, r.table(data, "equation", required=True), dim)
+    coords = tuple(V.coordinates.axes)
+    r.hint = coordinate_hint(V)
+    equation, values = _read_equation(r, r.table(data, "equation", required=True), dim, coords)
+    if V.coordinates.curvilinear:
+        check_curvilinear_equation(r, V, equation, values)
     time = _read_time(r, data, equation, coords)
     bc = _read_bc(r, r.table(data, "bc"), V, equation)
     exact = _read_exact(r, r.table(data, "exact"), equation, coords)
-    outputs = _read_outputs(r, r.table(data, "output"), exact)
+    outputs = _read_outputs(r, r.table(data, "output"), exact, equation)
     return Problem(
         name, description, V, domain, equation, values, bc, time, exact, outputs, r.where
     )
@@ -366,6 +264,9 @@ def _read_domain(r, data):
             f"the domain kind {kind!r} is not available yet in this version of femkron "
             f"(available: {', '.join(AVAILABLE_DOMAINS)}, or mesh = FILE)",
         )
+    if kind != "box":
+        order_nodes = functools.partial(_order_nodes, r)
+        return read_curvilinear_domain(r, table, disc, where, kind, order_nodes, MAX_CELLS)
     r.keys(table, ("domain",), ("kind", "bounds") + DISCRETIZATION_KEYS, "for kind 'box'")
     if "bounds" not in table:
         r.fail(("domain",), "kind 'box' needs bounds = [[a, b], ...] (one pair per axis)")
@@ -405,7 +306,7 @@ def _order_nodes(r, disc, where, dim):
     return order, nodes
 
 
-def _read_equation(r, table, dim):
+def _read_equation(r, table, dim, coords):
     path = ("equation",)
     if "kind" not in table:
         r.fail(path, f"missing key 'kind' (one of {', '.join(EQUATION_KEYS)})")
@@ -421,15 +322,29 @@ def _read_equation(r, table, dim):
     for key in _REQUIRED.get(kind, ()):
         if key not in table:
             r.fail(path, f"kind {kind!r} needs key {key!r} (keys: {', '.join(accepted)})")
-    coords = _AXES[:dim]
     values = {}
-    for key in ("f", "kappa", "sigma"):
+    for key in ("f", "kappa", "sigma", "reaction"):
         if key in table:
-            values[key] = r.data(table[key], (*path, key), coords)
+            # heat: f may depend on the time t (its last variable)
+            variables = coords + ("t",) if kind == "heat" and key == "f" else coords
+            if kind == "nonlinear_poisson" and key in _OF_U:
+                variables = ("u",)  # κ(u) and g(u) are functions of the solution's values
+            if kind == "reaction_diffusion":  # R(u, x, y, t): kept as an expression
+                values[key] = r.expression(table[key], (*path, key), ("u",) + coords + ("t",))
+                continue
+            values[key] = r.data(table[key], (*path, key), variables)
+    if kind == "nonlinear_poisson":
+        _check_nonlinear(r, path, values)
     if "wavenumber" in table:
         values["wavenumber"] = r.number(table, path, "wavenumber", nonnegative=True)
     if "epsilon" in table:
         values["epsilon"] = r.number(table, path, "epsilon", positive=True)
+    if "diffusion" in table:
+        values["diffusion"] = r.number(table, path, "diffusion", nonnegative=True)
+    if "scheme" in table:
+        from ..problems.reaction import RD_SCHEMES
+
+        values["scheme"] = r.string(table, path, "scheme", choices=RD_SCHEMES)
     if "velocity" in table:
         b = table["velocity"]
         if (
@@ -450,37 +365,63 @@ def _read_equation(r, table, dim):
     return kind, values
 
 
+def _check_nonlinear(r, path, values):
+    """A constant κ must be > 0; a reaction must depend on u (a constant belongs in f)."""
+    kappa = values.get("kappa")
+    if isinstance(kappa, float) and not kappa > 0:
+        r.fail((*path, "kappa"), f"kappa must be > 0, got {kappa:g}")
+    if isinstance(values.get("reaction"), float):
+        r.fail(
+            (*path, "reaction"),
+            f"reaction must be an expression of u such as 'exp(u)'; the constant "
+            f"{values['reaction']:g} belongs in f (with the opposite sign)",
+        )
+    for key in _OF_U:  # derivatives for the Newton Jacobian, exact by sympy
+        if not isinstance(values.get(key, 0.0), float):
+            values["d" + key] = values[key].diff("u")
+
+
 def _read_time(r, data, equation, coords):
-    if equation != "heat":
+    if equation not in TIME_DEPENDENT:
         if "time" in data:
-            r.fail(("time",), f"[time] is for kind 'heat', not {equation!r}")
+            r.fail(
+                ("time",), f"[time] is for kind 'heat' or 'reaction_diffusion', not {equation!r}"
+            )
         return {}
     if "time" not in data:
-        raise ProblemFileError(f"{r.name}: kind 'heat' needs a [time] section (t_end, dt, u0)")
+        raise ProblemFileError(
+            f"{r.name}: kind {equation!r} needs a [time] section (t_end, dt, u0)"
+        )
     table = r.table(data, "time")
     path = ("time",)
-    r.keys(table, path, TIME_KEYS, "in [time]")
+    accepted = TIME_KEYS if equation == "heat" else tuple(k for k in TIME_KEYS if k != "theta")
+    r.keys(table, path, accepted, f"in [time] for kind {equation!r}")
     if "u0" not in table:
         r.fail(path, "missing key 'u0' (the initial value)")
     time = {
         "t_end": r.number(table, path, "t_end", positive=True),
         "dt": r.number(table, path, "dt", positive=True),
-        "theta": r.number(table, path, "theta", nonnegative=True, default=0.5),
         "u0": r.data(table["u0"], (*path, "u0"), coords),
     }
-    if time["theta"] > 1:
+    if equation == "heat":
+        time["theta"] = r.number(table, path, "theta", nonnegative=True, default=0.5)
+    if time.get("theta", 0.0) > 1:
         r.fail((*path, "theta"), f"theta must lie in [0, 1], got {time['theta']:g}")
     return time
 
 
 def _read_bc(r, table, V, equation):
     dim = V.dim
-    coords = _AXES[:dim]
-    faces = [n for n, (axis, _) in FACES.items() if axis < dim]
+    coords = tuple(V.coordinates.axes)
+    data_variables = coords + ("t",) if equation in TIME_DEPENDENT else coords  # data of t too
+    curvilinear = V.coordinates.curvilinear
+    faces = list(V.faces) if curvilinear else [n for n, (ax, _) in FACES.items() if ax < dim]
     axes = list(coords)
     out = {}
     for key, value in table.items():
         path = ("bc", key)
+        if curvilinear and key not in faces and key not in axes:
+            r.fail(path, unknown_face(V, key))
         if key not in faces and key not in axes:
             r.fail(
                 path,
@@ -513,10 +454,10 @@ def _read_bc(r, table, V, equation):
                 r.fail((*path, kind), "robin must be { alpha = NUM, g = EXPR }")
             r.keys(data, (*path, kind), ("alpha", "g"), "in robin")
             alpha = r.number(data, (*path, kind), "alpha")
-            g = r.data(data.get("g", 0.0), (*path, kind, "g"), coords)
+            g = r.data(data.get("g", 0.0), (*path, kind, "g"), data_variables)
             out[key] = Robin(alpha, g)
         else:
-            g = r.data(data, (*path, kind), coords)
+            g = r.data(data, (*path, kind), data_variables)
             out[key] = Dirichlet(g) if kind == "dirichlet" else Neumann(g)
     try:
         BoundaryConditions(V, out)
@@ -539,21 +480,23 @@ def _read_exact(r, table, equation, coords):
     r.keys(table, ("exact",), ("u",), "in [exact]")
     if "u" not in table:
         r.fail(("exact",), "missing key 'u' (the exact solution)")
-    variables = coords + ("t",) if equation == "heat" else coords
+    variables = coords + ("t",) if equation in TIME_DEPENDENT else coords
     return r.expression(table["u"], ("exact", "u"), variables)
 
 
-def _read_outputs(r, table, exact):
+def _read_outputs(r, table, exact, equation):
     r.keys(table, ("output",), OUTPUT_KEYS, "in [output]")
     outputs = {}
     for key in OUTPUT_KEYS:
         value = r.string(table, ("output",), key)
         if value is None:
             continue
-        if key == "netcdf":
-            r.fail(("output", key), "netcdf output is not available yet in this version")
         if not value.strip():
             r.fail(("output", key), f"{key} must name a file, got {value!r}")
+        if key == "netcdf" and not value.lower().endswith(".nc"):
+            r.fail(("output", key), f"netcdf must name a .nc file, got {value!r}")
+        if key == "netcdf" and equation == "eigen":
+            r.fail(("output", key), "netcdf output is for solutions, not kind 'eigen'")
         if key == "plot_error" and exact is None:
             r.fail(("output", key), "plot_error needs an exact solution ([exact] u)")
         outputs[key] = value

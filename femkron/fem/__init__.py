@@ -11,11 +11,13 @@ from .assembly import assemble
 from .bc import BoundaryConditions, Condition, Dirichlet, Neumann, Periodic, Robin
 from .coefficients import Anisotropic, SeparableExpansion, separable_expansion
 from .elements import Lagrange
+from .fields import Field
 from .manufactured import ManufacturedSolution, manufactured
 from .matfree import MatrixFreeOperator
 from .mesh import Mesh1D, TensorMesh
 from .norms import convergence_rate, error, norm
 from .quadrature import gauss_legendre, gauss_lobatto
+from .random_field import matern_correlation, matern_variance, random_field
 from .separable_fit import SeparablePreconditioner
 from .space import Space1D
 from .tensor import TensorSpace, advection, load_vector, mass, stiffness
@@ -25,6 +27,7 @@ __all__ = [
     "BoundaryConditions",
     "Condition",
     "Dirichlet",
+    "Field",
     "Lagrange",
     "ManufacturedSolution",
     "MatrixFreeOperator",
@@ -47,6 +50,9 @@ __all__ = [
     "manufactured",
     "mass",
     "norm",
+    "matern_correlation",
+    "matern_variance",
+    "random_field",
     "separable_expansion",
     "stiffness",
 ]

@@ -36,15 +36,16 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._limits import check_allocation
-from ..kron.operator import KronOperator
+from ..kron.operator import KronOperator, apply_axis
 from .bc import BoundaryConditions
 from .coefficients import weighted_coefficients
 from .tensor import as_tensor_space
 
 __all__ = ["assemble", "assemble_weighted", "reference_tables"]
 
-#: Element-matrix entries computed per slab (bounds the temporary memory).
-SLAB_ENTRIES = 2**22
+#: Matrix entries computed per chunk (8 MiB of values: below glibc's largest mmap threshold,
+#: so the chunks' temporaries reuse memory instead of faulting fresh pages in every time).
+SLAB_ENTRIES = 2**20
 
 
 def reference_tables(space, q):
@@ -86,151 +87,201 @@ def _dof_map(P, n):
     return out, P.shape[1]
 
 
-class _Axis:
-    """Sparsity pattern of one axis on its constrained dofs, and where element entries sit.
+class _ScatterAxis:
+    """One axis of the sum-factorised assembly.
 
-    Gives, with the pattern, where every element entry ``(cell, a, c)`` sits in it.
+    The compact 1D pattern (the free dofs that share a cell), and per basis kind (values
+    ``"v"``, derivatives ``"d"``) the sparse map ``P`` from the Gauss points of the axis to
+    the pattern's entries: ``P[(i, j), (K, g)] = T(g, a) T(g, c)`` summed over the local
+    pairs ``(a, c)`` of cell ``K`` with dofs ``(i, j)`` (``T`` the reference table).
     """
 
-    def __init__(self, space, P):
+    def __init__(self, space, P, q):
         dmap, m = _dof_map(P, space.ndofs)
-        self.m = m
         loc = dmap[space.cell_dofs]  # (cells, s)
-        rows = np.broadcast_to(loc[:, :, None], loc.shape + (loc.shape[1],))
-        cols = np.broadcast_to(loc[:, None, :], rows.shape)
+        cells, s = loc.shape
+        rows = np.broadcast_to(loc[:, :, None], (cells, s, s))
+        cols = np.broadcast_to(loc[:, None, :], (cells, s, s))
         valid = (rows >= 0) & (cols >= 0)
-        pattern = sp.csr_matrix(
-            (np.ones(int(valid.sum())), (rows[valid], cols[valid])), shape=(m, m)
-        )
-        pattern.sum_duplicates()
-        pattern.sort_indices()
-        pattern.data[:] = 1.0
-        self.pattern = pattern
-        self.rownnz = np.diff(pattern.indptr).astype(np.int64)
-        entry_rows = np.repeat(np.arange(m, dtype=np.int64), self.rownnz)
-        keys = entry_rows * m + pattern.indices
-        r = np.where(valid, rows, 0)
-        c = np.where(valid, cols, 0)
-        off = np.searchsorted(keys, r * m + c) - pattern.indptr[r]
-        self.offset = np.where(valid, off, 0).astype(np.int64)  # (cells, s, s)
-        self.row = np.where(loc >= 0, loc, 0).astype(np.int64)  # (cells, s)
-        self.valid = valid
+        keys = rows.astype(np.int64) * m + cols
+        union = np.unique(keys[valid])
+        self.m = m
+        self.nnz = int(union.size)
+        self.indices = (union % max(m, 1)).astype(np.int64)
+        row_of = union // max(m, 1)
+        self.indptr = np.zeros(m + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row_of, minlength=m), out=self.indptr[1:])
+        self.rownnz = np.diff(self.indptr)
+        self.row_of = row_of  # the row of every compact entry
+        self.local = np.arange(self.nnz, dtype=np.int64) - self.indptr[row_of]  # within row
+        pos = np.searchsorted(union, np.where(valid, keys, union[0] if union.size else 0))
+        B, Dr = reference_tables(space, q)
+        self.maps = {}
+        e_idx, a_idx, c_idx = np.nonzero(valid)
+        prow = pos[e_idx, a_idx, c_idx]
+        for kind, T in (("v", B), ("d", Dr)):
+            vals = T[:, a_idx] * T[:, c_idx]  # (q, entries)
+            gcol = e_idx[None, :] * q + np.arange(q)[:, None]
+            Pk = sp.coo_matrix(
+                (vals.ravel(), (np.broadcast_to(prow, vals.shape).ravel(), gcol.ravel())),
+                shape=(self.nnz, cells * q),
+            ).tocsr()
+            Pk.sum_duplicates()
+            Pk.sort_indices()
+            self.maps[kind] = Pk
 
 
-def _element_kernel(tables, D):
-    """The matrix ``K`` with ``local = C @ K``.
+def _pattern_matrix(ax):
+    """The 1D pattern of an axis as a CSR matrix of ones."""
+    return sp.csr_matrix((np.ones(ax.nnz), ax.indices, ax.indptr), shape=(ax.m, ax.m))
 
-    Rows run over (term, q_0, ..., q_{D-1}), columns over the element entries
-    ``(a_0, ..., a_{D-1}, c_0, ..., c_{D-1})`` (C order).
 
-    ``tables`` holds, per term, one table ``T_d[q, a, c]`` per axis.
+def _csr_positions(axes):
+    """Positions in the CSR data of the Kronecker pattern of ``axes[1:]``, per compact entry.
+
+    Returns ``(pos, ptr, length)``: for every entry of the Kronecker pattern of the inner
+    axes, in Kronecker (compact, C) order, its CSR position, the CSR start and the length of
+    its row.
     """
-    blocks = []
-    for tabs in tables:
-        K = np.ones((1, 1))
-        for T in tabs:
-            q, s, _ = T.shape
-            K = np.kron(K, T.reshape(q, s * s))
-        sizes = [T.shape[1] for T in tabs]
-        K = K.reshape((K.shape[0],) + tuple(x for s in sizes for x in (s, s)))
-        perm = [0] + [1 + 2 * d for d in range(D)] + [2 + 2 * d for d in range(D)]
-        blocks.append(K.transpose(perm).reshape(K.shape[0], -1))
-    return np.ascontiguousarray(np.vstack(blocks))
+    pos = np.zeros(1, dtype=np.int64)
+    ptr = np.zeros(1, dtype=np.int64)
+    length = np.ones(1, dtype=np.int64)
+    nnz_inner = 1
+    for ax in reversed(axes):
+        # entry (nA, nB) of A ⊗ B: row (i, r), CSR start ptrA[i] nnzB + lenA[i] ptrB[r],
+        # position start + kA lenB[r] + kB with kB = posB - ptrB[r]
+        lenA = ax.rownnz[ax.row_of][:, None]
+        startA = (ax.indptr[ax.row_of] * nnz_inner)[:, None]
+        new_ptr = startA + lenA * ptr[None, :]
+        new_pos = new_ptr + ax.local[:, None] * length[None, :] + (pos - ptr)[None, :]
+        length = (lenA * length[None, :]).ravel()
+        pos, ptr = new_pos.ravel(), new_ptr.ravel()
+        nnz_inner *= ax.nnz
+    return pos, ptr, length
+
+
+def _inner_values(axes, terms, lo, hi):
+    """``Σ_t (⊗_{e≥1} P_e[kind_te]) c_t[lo:hi]`` per axis-0 kind: ``{kind: (hi-lo, nnz_in)}``.
+
+    Sum factorisation from the last axis on a slab of axis-0 Gauss points; terms whose
+    remaining factors coincide are summed before the remaining axes are applied
+    (``K⊗(M⊗M) + M⊗(K⊗M + M⊗K)``).
+    """
+    D = len(axes)
+    slabs = {}
+    parts = []
+    for coef, kinds in terms:  # terms on one coefficient array share its slab
+        if id(coef) not in slabs:
+            slabs[id(coef)] = coef[lo:hi]
+        parts.append((tuple(kinds), slabs[id(coef)]))
+    for e in reversed(range(1, D)):
+        merged, done = {}, {}
+        for kinds, X in parts:
+            # one product per distinct (input, map): the terms of a scalar κ on a cube share
+            # their input, so e.g. the last axis maps it once by values, once by derivatives
+            ident = (id(X), kinds[e])
+            if ident not in done:
+                done[ident] = apply_axis(axes[e].maps[kinds[e]], X, e)
+            Y = done[ident]
+            key = kinds[:e]
+            if key in merged:
+                merged[key] = merged[key] + Y  # Y may be shared: never added to in place
+            else:
+                merged[key] = Y
+        parts = list(merged.items())
+    return {kinds[0]: X.reshape(hi - lo, -1) for kinds, X in parts}
+
+
+def _fill_values(axes, terms, data):
+    """Write the assembled values into ``data`` (CSR order of the Kronecker pattern).
+
+    Every entry of the global matrix is ``Σ_q c(q) Π_e T_e(q_e, i_e) T_e(q_e, j_e)``: the
+    Kronecker product of the per-axis maps ``P_e`` (Gauss points → 1D pattern entries)
+    applied to ``c``.  The outer axis is cut into chunks of its pattern entries; per chunk
+    the inner axes are applied to the slab of Gauss points the chunk needs, the outer map
+    to that, and the chunk's values (in Kronecker order) are scattered to their CSR
+    positions, all in cache-sized pieces: no full-size temporary.
+    """
+    ax0 = axes[0]
+    pos_in, ptr_in, len_in = _csr_positions(axes[1:])
+    nnz_in = pos_in.size
+    base0 = ax0.indptr[ax0.row_of] * nnz_in  # CSR start of the rows (i0, ·)
+    width = int(ax0.rownnz.max()) + 1
+    key = ax0.rownnz[ax0.row_of] * width + ax0.local
+    shift = pos_in - ptr_in
+    inner = {}
+    for k in np.unique(key):
+        lenA, kA = divmod(int(k), width)
+        inner[int(k)] = lenA * ptr_in + kA * len_in + shift
+    kinds0 = sorted({kinds[0] for _, kinds in terms})
+    maps0 = {k: ax0.maps[k] for k in kinds0}
+    # chunks of whole rows of the outer pattern, about SLAB_ENTRIES values each
+    rows_per = max(1, SLAB_ENTRIES // max(nnz_in * int(ax0.rownnz.max()), 1))
+    for r0 in range(0, ax0.m, rows_per):
+        r1 = min(ax0.m, r0 + rows_per)
+        e0, e1 = int(ax0.indptr[r0]), int(ax0.indptr[r1])
+        if e1 == e0:
+            continue
+        sub = {k: P[e0:e1] for k, P in maps0.items()}
+        lo = min(int(P.indices.min()) for P in sub.values() if P.nnz)
+        hi = max(int(P.indices.max()) for P in sub.values() if P.nnz) + 1
+        Y = _inner_values(axes, terms, lo, hi)
+        out = None
+        for k, P in sub.items():
+            part = P[:, lo:hi] @ Y[k]
+            out = part if out is None else out + part
+        kc = key[e0:e1]
+        for k in np.unique(kc):
+            members = np.flatnonzero(kc == k)
+            idx = base0[e0 + members][:, None] + inner[int(k)][None, :]
+            data[idx] = out[members]
 
 
 def assemble_weighted(V, c, c_sigma, quad, bcs=None):
-    """Assemble from weighted coefficients at the Gauss points, element by element, as CSR.
+    """Assemble from weighted coefficients at the Gauss points as canonical CSR.
 
     The coefficients are those of :func:`femkron.coefficients.weighted_coefficients`; the
-    result is ``Σ_d (⊗B..D_d..B)ᵀ diag(c_d) (⊗B..D_d..B) + (⊗B)ᵀ diag(c_sigma) (⊗B)``,
-    assembled element by element on the free dofs of ``bcs`` (``None``: all dofs).  Robin
-    terms of ``bcs`` are added.  Returns CSR.
+    result is ``Σ_d (⊗B..D_d..B)ᵀ diag(c_d) (⊗B..D_d..B) + (⊗B)ᵀ diag(c_sigma) (⊗B)`` on the
+    free dofs of ``bcs`` (``None``: all dofs), Robin terms of ``bcs`` added.
+
+    The element matrices are never formed one by one: every entry of the global matrix is
+    ``Σ_q c(q) Π_e T_e(q_e, i_e) T_e(q_e, j_e)``, a Kronecker product of per-axis sparse maps
+    from Gauss points to 1D pattern entries applied to ``c`` (sum factorisation), so the
+    values come out on the Kronecker pattern ``⊗_e pattern_e`` and are scattered into CSR
+    order chunk by chunk.  The only full-size arrays are the CSR arrays themselves.
+
+    Examples
+    --------
+    >>> import femkron as fk
+    >>> from femkron.fem.coefficients import weighted_coefficients
+    >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=2, order=1)
+    >>> c, cs, quad = weighted_coefficients(V, kappa=1.0)
+    >>> A = assemble_weighted(V, c, cs, quad)
+    >>> bool(abs(A - fk.stiffness(V).tocsr()).max() < 1e-14)
+    True
     """
     V = as_tensor_space(V)
     bcs = as_conditions(V, bcs)
     D = V.dim
     Ps = bcs.P if bcs is not None else [None] * D
-    axes = [_Axis(s, P) for s, P in zip(V.spaces, Ps)]
-    pattern_op = KronOperator.kron(*[ax.pattern for ax in axes])
+    axes = [_ScatterAxis(s, P, q) for s, P, q in zip(V.spaces, Ps, quad)]
+    nnz = int(np.prod([ax.nnz for ax in axes], dtype=np.int64))
+    n = int(np.prod([ax.m for ax in axes], dtype=np.int64))
+    index_bytes = 4 if max(nnz, n) < 2**31 else 8
     check_allocation(
-        pattern_op.csr_nbytes(),
-        f"the assembled {pattern_op.shape[0]}×{pattern_op.shape[1]} matrix",
+        nnz * (8 + index_bytes) + (n + 1) * index_bytes,
+        f"the assembled {n}×{n} matrix ({nnz} nonzeros)",
         "use the matrix-free operator (fk.MatrixFreeOperator) with method='fdm'",
     )
-    pattern = pattern_op.tocsr()
-    nnz = pattern.nnz
-    ms = [ax.m for ax in axes]
-    # global indptr of the Kronecker pattern (rows in C order)
-    rownnz = np.ones((), dtype=np.int64)
-    for ax in axes:
-        rownnz = np.multiply.outer(rownnz, ax.rownnz)
-    indptr = np.zeros(int(np.prod(ms)) + 1, dtype=np.int64)
-    np.cumsum(rownnz.ravel(), out=indptr[1:])
-    if indptr[-1] != nnz:  # pragma: no cover - the Kronecker pattern is exact
-        raise AssertionError("inconsistent Kronecker sparsity pattern")
-    tabs = [reference_tables(s, q) for s, q in zip(V.spaces, quad)]
-
-    def table(d, kind):
-        B, Dr = tabs[d]
-        L = Dr if kind == "d" else B
-        return L[:, :, None] * L[:, None, :]
-
-    terms = [(c[d], [table(e, "d" if e == d else "v") for e in range(D)]) for d in range(D)]
+    terms = [(c[d], ["d" if e == d else "v" for e in range(D)]) for d in range(D)]
     if c_sigma is not None:
-        terms.append((c_sigma, [table(e, "v") for e in range(D)]))
-    kernel = _element_kernel([tabl for _, tabl in terms], D)
-    Q = int(np.prod(quad))
-    cells = [s.mesh.cells for s in V.spaces]
-    sizes = [s.order + 1 for s in V.spaces]
-    S = int(np.prod(sizes))
-    per_cell0 = int(np.prod(cells[1:], dtype=np.int64)) * S * S
-    step = max(1, SLAB_ENTRIES // max(per_cell0, 1))
-    data = np.zeros(nnz)
-    all_valid = all(bool(ax.valid.all()) for ax in axes)
-    strides = [int(np.prod(ms[d + 1 :], dtype=np.int64)) for d in range(D)]
-
-    def place(arr, dims):
-        shape = [1] * (3 * D)
-        for k, pos in enumerate(dims):
-            shape[pos] = arr.shape[k]
-        return arr.reshape(shape)
-
-    for start in range(0, cells[0], step):
-        stop = min(cells[0], start + step)
-        # coefficient slabs reshaped to (E, q_0, ..., q_{D-1})
-        slabs = []
-        for coef, _ in terms:
-            Cs = coef[start * quad[0] : stop * quad[0]]
-            split = []
-            for d in range(D):
-                split += [(stop - start) if d == 0 else cells[d], quad[d]]
-            Cs = Cs.reshape(split)
-            perm = [2 * d for d in range(D)] + [2 * d + 1 for d in range(D)]
-            slabs.append(Cs.transpose(perm).reshape(-1, Q))
-        local = np.hstack(slabs) @ kernel  # (E, S*S)
-        # positions in the CSR data array
-        row = 0
-        ok = True
-        pos_extra = 0
-        for d, ax in enumerate(axes):
-            sel = slice(start, stop) if d == 0 else slice(None)
-            r = ax.row[sel]
-            row = row + place(r * strides[d], (d, D + d))
-            ok = ok & place(ax.valid[sel], (d, D + d, 2 * D + d))
-            after = 1
-            for e in range(d + 1, D):
-                sel_e = slice(start, stop) if e == 0 else slice(None)
-                after = after * place(axes[e].rownnz[axes[e].row[sel_e]], (e, D + e))
-            pos_extra = pos_extra + place(ax.offset[sel], (d, D + d, 2 * D + d)) * after
-        pos = indptr[row] + pos_extra
-        full = tuple([stop - start] + cells[1:] + [s for s in sizes] + [s for s in sizes])
-        pos = np.broadcast_to(pos, full).reshape(-1)
-        vals = local.reshape(-1)
-        if not all_valid:
-            vals = vals * np.broadcast_to(ok, full).reshape(-1)
-        # invalid entries (a removed row or column) carry weight 0 at an in-range position
-        data += np.bincount(pos, weights=vals, minlength=nnz)
-    A = sp.csr_matrix((data, pattern.indices, pattern.indptr), shape=pattern.shape)
+        terms.append((c_sigma, ["v"] * D))
+    # the Kronecker pattern (indices, indptr); its data array is overwritten with the values
+    A = KronOperator.kron(*[_pattern_matrix(ax) for ax in axes]).tocsr()
+    _fill_values(axes, terms, A.data)
+    if bcs is not None and getattr(bcs, "poles", ()):  # curvilinear poles: Pᵀ A P
+        Pp = bcs._pole_P
+        A = canonical_csr(Pp.T.tocsr() @ A @ Pp)
     if bcs is not None:
         robin = bcs.robin_operator()
         if robin is not None:
@@ -252,7 +303,7 @@ def assemble(V, kappa=1.0, sigma=0.0, bcs=None, quad=None):
         ``None`` assembles on all dofs (no boundary condition); otherwise the matrix of the
         free dofs of these conditions, Robin terms included.
     quad : int or tuple of int, optional
-        Gauss points per cell and axis (default ``p + 2``).
+        Gauss points per cell and axis (default ``p + 1``).
 
     Returns
     -------

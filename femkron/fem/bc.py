@@ -31,10 +31,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._validate import as_real, as_vector, evaluate, is_number
+from .._validate import as_vector, evaluate, is_number
 from ..errors import FemkronTypeError, FemkronValueError
 from ..kron.operator import KronOperator
 from ..kron.structure import pencils
+from .conditions import Condition, Dirichlet, Neumann, Periodic, Robin
 
 __all__ = [
     "Condition",
@@ -58,105 +59,31 @@ FACES = {
 _AXES = {"x": 0, "y": 1, "z": 2}
 
 
-def _check_data(value, name):
-    if is_number(value):
-        return as_real(value, name)
-    if callable(value):
-        return value
-    raise FemkronTypeError(f"{name} must be a number or a callable, got {value!r}")
+def _face_data(cond):
+    """``(g, label)`` of a Neumann or Robin condition with data not zero; else None."""
+    if cond.kind == "neumann":
+        g, label = cond.flux, "Neumann flux"
+    elif cond.kind == "robin":
+        g, label = cond.g, "Robin g"
+    else:
+        return None
+    if is_number(g) and g == 0.0:
+        return None
+    return g, label
 
 
-def _show(value):
-    return repr(float(value)) if is_number(value) else getattr(value, "__name__", "callable")
+def _on_face(g, d, point):
+    """Data ``g`` of all coordinates as a function on a face (axis ``d`` held at ``point``)."""
+    if is_number(g):
+        return float(g)
 
+    def gf(*xs):
+        full = list(xs)
+        full.insert(d, np.full((1,) * len(xs), point))
+        return g(*full)
 
-class Condition:
-    """Base class of the boundary conditions.
-
-    Examples
-    --------
-    >>> isinstance(Neumann(1.0), Condition), Neumann(1.0).kind
-    (True, 'neumann')
-    """
-
-    kind = "condition"
-
-    def __repr__(self):  # pragma: no cover - overridden
-        return f"{type(self).__name__}()"
-
-
-class Dirichlet(Condition):
-    """``u = value`` on the face (a number or a callable of all coordinates).
-
-    Examples
-    --------
-    >>> Dirichlet(1.5)
-    Dirichlet(1.5)
-    """
-
-    kind = "dirichlet"
-
-    def __init__(self, value=0.0):
-        self.value = _check_data(value, "value")
-
-    def __repr__(self):
-        return f"Dirichlet({_show(self.value)})"
-
-
-class Neumann(Condition):
-    """``κ ∂u/∂n = flux`` on the face, ``n`` the outward normal.
-
-    Examples
-    --------
-    >>> Neumann()
-    Neumann(0.0)
-    """
-
-    kind = "neumann"
-
-    def __init__(self, flux=0.0):
-        self.flux = _check_data(flux, "flux")
-
-    def __repr__(self):
-        return f"Neumann({_show(self.flux)})"
-
-
-class Robin(Condition):
-    """``κ ∂u/∂n + alpha u = g`` on the face; ``alpha`` a number (constant on the face).
-
-    Examples
-    --------
-    >>> Robin(2.0, 1.0)
-    Robin(2.0, 1.0)
-    """
-
-    kind = "robin"
-
-    def __init__(self, alpha, g=0.0):
-        if callable(alpha) and not is_number(alpha):
-            raise FemkronTypeError(
-                "alpha must be a real number (a coefficient constant on the face), got a callable"
-            )
-        self.alpha = as_real(alpha, "alpha")
-        self.g = _check_data(g, "g")
-
-    def __repr__(self):
-        return f"Robin({self.alpha!r}, {_show(self.g)})"
-
-
-class Periodic(Condition):
-    """Periodic axis: named by the axis, ``{"x": Periodic()}``.
-
-    Examples
-    --------
-    >>> Periodic()
-    Periodic()
-    """
-
-    kind = "periodic"
-
-    def __repr__(self):
-        return "Periodic()"
+    gf.__name__ = getattr(g, "__name__", "g")
+    return gf
 
 
 def _face_names(dim):
@@ -207,6 +134,12 @@ class BoundaryConditions:
         D = V.dim
         if bc is None:
             bc = {}
+        if V.coordinates.curvilinear:
+            from .curvilinear_bc import curvilinear_faces
+
+            self.axes, poles = curvilinear_faces(V, bc)
+            self._finish(V, poles)
+            return
         if isinstance(bc, Condition):
             if isinstance(bc, Periodic):
                 bc = {_axis_name(d): Periodic() for d in range(D)}
@@ -262,6 +195,11 @@ class BoundaryConditions:
                     f"{_axis_name(d)!r} has {V.spaces[d].ndofs - 1}"
                 )
         self.axes = ["periodic" if periodic[d] else tuple(faces[d]) for d in range(D)]
+        self._finish(V)
+
+    def _finish(self, V, poles=()):
+        """Prolongations, shapes and flags from the per-axis conditions ``self.axes``."""
+        D = V.dim
         self.P = [self._prolongation(d) for d in range(D)]
         self.shape = tuple(P.shape[1] for P in self.P)
         for d, m in enumerate(self.shape):
@@ -281,6 +219,13 @@ class BoundaryConditions:
             and any(c.kind == "dirichlet" and not (is_number(c.value) and c.value == 0) for c in ax)
             for ax in self.axes
         )
+        self.poles = tuple(poles)
+        self._pole_P = None
+        if self.poles:  # the conforming functions at poles (fem/curvilinear.py)
+            from ..kron.nested import pole_prolongation
+
+            self._pole_P = pole_prolongation(self.shape, self.poles)
+            self.ndofs = int(self._pole_P.shape[1])
 
     # ---- description --------------------------------------------------------------------
     def describe(self):
@@ -294,6 +239,10 @@ class BoundaryConditions:
         ['x: left Dirichlet(0.0), right Robin(2.0, 1.0)']
         """
         lines = []
+        if self.V.coordinates.curvilinear:
+            from .curvilinear_bc import describe
+
+            return describe(self)
         for d, ax in enumerate(self.axes):
             name = _axis_name(d)
             if ax == "periodic":
@@ -348,6 +297,11 @@ class BoundaryConditions:
         (1, 6.0)
         """
         V = self.V
+        if V.coordinates.curvilinear:
+            from .curvilinear_bc import robin_terms
+
+            terms, roles = robin_terms(self)
+            return KronOperator.kron_sum(terms, roles) if terms else None
         masses = masses or [s.mass() for s in V.spaces]
         terms, roles = [], []
         for d in range(V.dim):
@@ -425,6 +379,9 @@ class BoundaryConditions:
         return U.reshape(-1)
 
     def _face(self, d, side):
+        if self.V.coordinates.curvilinear:
+            names = [n for n, w in self.V.coordinates.faces.items() if w == (d, side)]
+            return names[0] if names else f"axis {self.V.coordinates.axes[d]} side {side}"
         if d < 3:
             return [n for n, (a, s) in FACES.items() if a == d and s == side][0]
         return f"axis {d} side {side}"
@@ -448,14 +405,10 @@ class BoundaryConditions:
             if ax == "periodic":
                 continue
             for side, cond in enumerate(ax):
-                if cond.kind == "neumann":
-                    g, label = cond.flux, "Neumann flux"
-                elif cond.kind == "robin":
-                    g, label = cond.g, "Robin g"
-                else:
+                data = _face_data(cond)
+                if data is None:
                     continue
-                if is_number(g) and g == 0.0:
-                    continue
+                g, label = data
                 face_load = self._face_load(
                     d, side, g, f"{label} on face {self._face(d, side)}", quad
                 )
@@ -476,18 +429,12 @@ class BoundaryConditions:
         else:
             others = [s for e, s in enumerate(V.spaces) if e != d]
             W = TensorSpace(others)
-            if is_number(g):
-                gf = float(g)
-            else:
+            if V.coordinates.curvilinear:  # the face's area element J / h_d
+                from .curvilinear_bc import face_weighted
 
-                def gf(*xs, _g=g):
-                    full = list(xs)
-                    full.insert(d, np.full((1,) * len(xs), point))
-                    return _g(*full)
-
-                gf.__name__ = getattr(g, "__name__", "g")
+                g = face_weighted(V, d, point, g)
             try:
-                face = load_vector(W, gf, quad=quad)
+                face = load_vector(W, _on_face(g, d, point), quad=quad)
             except FemkronValueError as err:
                 raise FemkronValueError(f"{name}: {err}") from None
         out = np.zeros(V.shape)
@@ -530,7 +477,12 @@ class BoundaryConditions:
         >>> BoundaryConditions(V).constrain(fk.stiffness(V)).shape   # interior dofs only
         (4, 4)
         """
-        return A.project(self.P)
+        A = A.project(self.P)
+        if self.poles:
+            from ..kron.nested import PoleConstrainedOperator
+
+            return PoleConstrainedOperator(A, self.poles)
+        return A
 
     def restrict(self, b):
         """``(⊗P)ᵀ b`` for a full-size vector: the constrained right-hand side.
@@ -543,7 +495,27 @@ class BoundaryConditions:
         array([5., 2., 3.])
         """
         op = KronOperator.kron(*[P.T.tocsr() for P in self.P])
-        return op @ as_vector(b, "b", self.V.ndofs)
+        out = op @ as_vector(b, "b", self.V.ndofs)
+        return out if self._pole_P is None else self._pole_P.T @ out
+
+    def select(self, u):
+        """Values of a full-size vector at the free dofs (injection; poles: one value each).
+
+        Examples
+        --------
+        >>> import femkron as fk
+        >>> V = fk.TensorSpace.box([(0, 1)], cells=3, order=1)
+        >>> BoundaryConditions(V).select([0.0, 1.0, 2.0, 0.0])
+        array([1., 2.])
+        """
+        U = as_vector(u, "u", self.V.ndofs).reshape(self.V.shape)
+        for d in range(self.V.dim):
+            U = np.take(U, self.free_dofs(d), axis=d)
+        if self._pole_P is None:
+            return U.reshape(-1)
+        from ..kron.nested import pole_select
+
+        return pole_select(self.shape, self.poles, U)
 
     def extend(self, uc, lift=None):
         """Full-size dof vector from constrained values, plus the Dirichlet lifting.
@@ -556,7 +528,10 @@ class BoundaryConditions:
         array([0., 1., 2., 0.])
         """
         op = KronOperator.kron(*self.P)
-        u = op @ as_vector(uc, "uc", self.ndofs)
+        uc = as_vector(uc, "uc", self.ndofs)
+        if self._pole_P is not None:
+            uc = self._pole_P @ uc
+        u = op @ uc
         if lift is not None:
             u = u + as_vector(lift, "lift", self.V.ndofs)
         return u

@@ -69,6 +69,12 @@ class _Geometry:
         self.Dt = [canonical_csr(Dm.T) for Dm in self.D]
         self.W = outer_product(self.weights)
         self.shape = tuple(w.size for w in self.weights)
+        # curvilinear: the metric weights J/h_d² and J per axis (fem/curvilinear_general.py)
+        self.metric = None
+        if V.coordinates.curvilinear:
+            from .curvilinear_general import metric_factors
+
+            self.metric = metric_factors(V, quad)
 
 
 class MatrixFreeOperator:
@@ -85,7 +91,7 @@ class MatrixFreeOperator:
         ``None``: the operator on all dofs; otherwise on the free dofs of these conditions
         (Robin terms included), like ``bcs.constrain(A)`` of a :class:`KronOperator`.
     quad : int or tuple of int, optional
-        Gauss points per cell and axis (default ``p + 2``, as in :func:`femkron.assemble`).
+        Gauss points per cell and axis (default ``p + 1``, as in :func:`femkron.assemble`).
 
     Attributes
     ----------
@@ -93,9 +99,17 @@ class MatrixFreeOperator:
     grid_shape : tuple of int
         Shape of the dof grid the operator acts on.
     quad : tuple of int
+    poles : tuple
+        The pole constraints of ``bcs`` (curvilinear spaces): the operator is then
+        ``Pᵀ A P`` on the reduced dofs (``shape``), ``A`` acting on ``grid_shape``.
 
     Notes
     -----
+    In curvilinear coordinates the metric weights ``J / h_d²`` (diffusion) and ``J``
+    (reaction) multiply the coefficient at the Gauss points
+    (:mod:`femkron.fem.curvilinear_general`); the preconditioner is then the nested
+    diagonalization of a radial fit.
+
     Operators on the same space, quadrature and conditions combine linearly
     (``M + 0.5 * A``) by combining their coefficients; :meth:`tocsr` assembles the same
     discrete operator element by element (:func:`femkron.assemble_weighted`).
@@ -140,18 +154,35 @@ class MatrixFreeOperator:
         self.geometry = geometry if geometry is not None else _Geometry(V, self.quad, bcs)
         self.boundary_scale = boundary_scale
         boundary = bcs.robin_operator() if bcs is not None else None
-        self.boundary = (
+        self.boundary = (  # on the tensor grid of the free dofs (before any pole constraint)
             None
             if boundary is None or boundary_scale == 0.0
-            else boundary_scale * bcs.constrain(boundary)
+            else boundary_scale * boundary.project(bcs.P)
         )
         self.grid_shape = bcs.shape if bcs is not None else V.shape
+        self.poles = tuple(getattr(bcs, "poles", ())) if bcs is not None else ()
+        self._pole = None
         n = int(np.prod(self.grid_shape, dtype=np.int64))
+        if self.poles:  # curvilinear poles: the operator is Pᵀ A P (kron/nested.py)
+            self._pole = (bcs._pole_P, bcs._pole_P.T.tocsr())
+            n = int(bcs._pole_P.shape[1])
         self.shape = (n, n)
         self.dtype = np.dtype(float)
         g = self.geometry
-        self._c = None if kappa_values is None else weight_components(kappa_values, g.W, g.jac)
-        self._c_sigma = None if sigma_values is None else sigma_values * g.W
+        self._c = self._c_sigma = None
+        if kappa_values is not None:
+            comps = kappa_values
+            if g.metric is not None:
+                from .curvilinear_general import with_metric
+
+                comps = [with_metric(k, g.metric[0][d]) for d, k in enumerate(kappa_values)]
+            self._c = weight_components(comps, g.W, g.jac)
+        if sigma_values is not None:
+            self._c_sigma = sigma_values * g.W
+            if g.metric is not None:
+                from .curvilinear_general import with_metric
+
+                self._c_sigma = with_metric(self._c_sigma, g.metric[1])
 
     def __repr__(self):
         parts = []
@@ -311,10 +342,13 @@ class MatrixFreeOperator:
         x = np.asarray(x, dtype=float)
         n = self.shape[1]
         if x.ndim == 1 and x.shape[0] == n:
+            if self._pole is not None:  # Pᵀ A P: the pole dofs copied along their rings
+                U = (self._pole[0] @ x).reshape(self.grid_shape)
+                return self._pole[1] @ self.apply_grid(U).reshape(-1)
             return self.apply_grid(x.reshape(self.grid_shape)).reshape(-1)
         if x.ndim == 2 and x.shape[0] == n:
             return np.column_stack([self @ x[:, j] for j in range(x.shape[1])])
-        if x.shape == tuple(self.grid_shape):
+        if x.shape == tuple(self.grid_shape) and self._pole is None:
             return self.apply_grid(x)
         raise FemkronValueError(
             f"cannot apply an operator of shape {self.shape} to an array of shape {x.shape}; "
@@ -344,6 +378,10 @@ class MatrixFreeOperator:
         out = out.reshape(-1)
         if self.boundary is not None:
             out = out + self.boundary.diagonal()
+        if self._pole is not None:  # a pole dof's entry sums its ring's block
+            from .curvilinear_general import pole_diagonal
+
+            return pole_diagonal(self.apply_grid, out, self.bcs)
         return out
 
     def tocsr(self):
@@ -360,12 +398,62 @@ class MatrixFreeOperator:
                 )
         return A
 
+    def contrast(self):
+        """``max κ / min κ`` over the Gauss points and diffusion components (1 without κ).
+
+        A bound of the contrast ``max(κ/κ̃) / min(κ/κ̃)`` of any constant fit, read by the
+        cost model of :func:`femkron.make_solver` to predict fdm-CG iterations.
+
+        Examples
+        --------
+        >>> import femkron as fk
+        >>> V = fk.TensorSpace.box([(0, 1)], cells=4, order=1)
+        >>> A = fk.MatrixFreeOperator(V, lambda x: 1 + 8 * x, quad=1)  # midpoints 1/8 … 7/8
+        >>> float(A.contrast())
+        4.0
+        """
+        if self.kappa_values is None:
+            return 1.0
+        seen, lo, hi = set(), np.inf, 0.0
+        for k in self.kappa_values:
+            if id(k) not in seen:
+                seen.add(id(k))
+                lo, hi = min(lo, float(np.min(k))), max(hi, float(np.max(k)))
+        return hi / lo if lo > 0 else np.inf
+
+    @property
+    def fit_transforms(self):
+        """Whether fdm of the separable fit uses sine/Fourier transforms (no dense axis).
+
+        True for uniform Q1 axes with Dirichlet or periodic ends (the constant fit of
+        :class:`~femkron.SeparablePreconditioner` with ``fit="auto"``).
+        """
+        from .separable_fit import _transform_axes
+
+        if self.V.coordinates.curvilinear:  # nested diagonalization: banded radial solves
+            return False
+        return _transform_axes(self.V, self.bcs)
+
     def aslinearoperator(self):
         """A ``scipy.sparse.linalg.LinearOperator`` view."""
         return spla.LinearOperator(self.shape, matvec=lambda x: self @ np.ravel(x), dtype=float)
 
     def preconditioner(self, singular=False):
-        """:class:`~femkron.SeparablePreconditioner` of this operator."""
+        """:class:`~femkron.SeparablePreconditioner` of this operator.
+
+        In curvilinear coordinates: the nested diagonalization of its radial-profile fit
+        (:class:`~femkron.fem.curvilinear_general.CurvilinearFitPreconditioner`).
+        """
+        if self.V.coordinates.curvilinear:
+            from .curvilinear_general import CurvilinearFitPreconditioner
+
+            if self.bcs is None:
+                raise FemkronValueError(
+                    "the preconditioner of a curvilinear matrix-free operator needs its "
+                    "boundary conditions (bcs=...)",
+                    reason="no-conditions",
+                )
+            return CurvilinearFitPreconditioner(self, singular=singular)
         from .separable_fit import SeparablePreconditioner
 
         return SeparablePreconditioner(self, singular=singular)

@@ -51,6 +51,20 @@ def _quadrature_grid(V, q):
     return grid, W
 
 
+def _metric(V, grid, W, d):
+    """Quadrature weights times ``J`` (``d=None``) or ``J / h_d²`` in curvilinear spaces."""
+    c = V.coordinates
+    if not c.curvilinear:
+        return W
+    powers = c.mass_powers if d is None else c.stiffness_powers[d]
+    out = W
+    for e, power in enumerate(powers):
+        w = c.weight(e, power)
+        if w is not None:
+            out = out * w(grid[e])
+    return out
+
+
 def error(V, u, exact, norm="L2", grad=None, quad=None):
     """Error of the dof vector ``u`` on ``V`` against a callable ``exact(x, y, ...)``.
 
@@ -59,6 +73,9 @@ def error(V, u, exact, norm="L2", grad=None, quad=None):
     norm : {"L2", "H1", "max"}
         ``"L2"``: ``‖u_h - u‖_L2``; ``"H1"``: the H1 seminorm ``‖∇(u_h - u)‖_L2``, which
         needs ``grad`` (one callable per axis); ``"max"``: the largest error at the dofs.
+        In curvilinear coordinates the integrals carry the metric: ``∫ e² J dq`` and
+        ``Σ_d ∫ (J / h_d²) (∂_d e)² dq``, and ``grad`` holds the partial derivatives in the
+        space's own coordinates (``∂u/∂r, ∂u/∂θ[, ...]``).
     quad : int, optional
         Gauss points per cell and axis (default ``p + 3``, stronger than the element).
 
@@ -85,7 +102,7 @@ def error(V, u, exact, norm="L2", grad=None, quad=None):
     grid, W = _quadrature_grid(V, q)
     if norm == "L2":
         diff = _at_quadrature(V, U, None, q) - evaluate(exact, "exact", grid, W.shape)
-        return float(np.sqrt(np.sum(W * diff**2)))
+        return float(np.sqrt(np.sum(_metric(V, grid, W, None) * diff**2)))
     if grad is None or not isinstance(grad, (tuple, list)) or len(grad) != V.dim:
         raise FemkronValueError(
             f"norm='H1' needs grad: a tuple of {V.dim} callables (the exact partial derivatives)"
@@ -93,7 +110,7 @@ def error(V, u, exact, norm="L2", grad=None, quad=None):
     total = 0.0
     for d in range(V.dim):
         diff = _at_quadrature(V, U, d, q) - evaluate(grad[d], f"grad[{d}]", grid, W.shape)
-        total += float(np.sum(W * diff**2))
+        total += float(np.sum(_metric(V, grid, W, d) * diff**2))
     return float(np.sqrt(total))
 
 

@@ -42,6 +42,7 @@ from .coefficients import (  # the coefficient handling; re-exported from here
     separable_expansion,
     weighted_coefficients,
 )
+from .coordinates import coordinates as _coordinates
 from .mesh import Mesh1D, TensorMesh
 from .space import Space1D
 
@@ -69,6 +70,11 @@ class TensorSpace:
     ----------
     spaces : sequence of Space1D
         One space per axis (any number of axes, orders may differ).
+    coordinates : {"cartesian", "polar", "axisymmetric", "cylindrical", "spherical"}
+        The coordinates of the axes (:mod:`femkron.fem.coordinates`): operators, loads and
+        norms carry the metric weights, callables take the space's own coordinates, faces
+        are named by coordinate (see :attr:`faces`), full turns are periodic and the ends
+        where the coordinates degenerate are poles (:mod:`femkron.fem.curvilinear`).
 
     Attributes
     ----------
@@ -78,6 +84,13 @@ class TensorSpace:
         Dofs per axis.
     ndofs : int
     mesh : TensorMesh
+    coordinates : Coordinates
+    faces : tuple of str
+        The names of the boundary faces that take conditions.
+    periodic_axes : tuple of int
+        Angle axes over a full turn (periodic by themselves).
+    poles : tuple
+        ``(axis, side, angular axes)`` of each end where the coordinates degenerate.
 
     Examples
     --------
@@ -92,7 +105,7 @@ class TensorSpace:
     (3, 4)
     """
 
-    def __init__(self, spaces):
+    def __init__(self, spaces, coordinates="cartesian"):
         if isinstance(spaces, Space1D):
             spaces = [spaces]
         try:
@@ -111,6 +124,15 @@ class TensorSpace:
         self.shape = tuple(s.ndofs for s in spaces)
         self.ndofs = int(np.prod(self.shape, dtype=np.int64))
         self.mesh = TensorMesh([s.mesh for s in spaces])
+        self.coordinates = _coordinates(coordinates, self.dim)
+        self._weighted = {}
+        if self.coordinates.curvilinear:
+            from .curvilinear import check_curvilinear
+
+            self.periodic_axes, self.poles, self.faces = check_curvilinear(self)
+        else:
+            self.periodic_axes, self.poles = (), ()
+            self.faces = tuple(self.coordinates.faces)
 
     @classmethod
     def box(cls, bounds, cells, order=1, nodes="gll"):
@@ -138,6 +160,87 @@ class TensorSpace:
             for (a, b), n, p, fam in zip(bounds, cells, order, nodes)
         ]
         return cls(spaces)
+
+    @classmethod
+    def disk(cls, radius=1.0, cells=(16, 32), order=1, nodes="gll"):
+        """Polar space on the disk ``r <= radius`` (θ periodic; faces: ``"outer"``).
+
+        ``cells = (n_r, n_θ)``; the centre is the pole (see :mod:`femkron.fem.curvilinear`).
+
+        Examples
+        --------
+        >>> D = TensorSpace.disk(radius=2.0, cells=(4, 8), order=2)
+        >>> D.coordinates.name, D.shape, D.faces, round(D.volume / np.pi, 12)
+        ('polar', (9, 17), ('outer',), 4.0)
+        """
+        from .curvilinear import polar_spaces
+
+        return cls(polar_spaces(0.0, radius, None, cells, order, nodes, "radius"), "polar")
+
+    @classmethod
+    def annulus(cls, inner, outer, cells=(16, 32), order=1, nodes="gll"):
+        """Polar space on ``inner <= r <= outer`` (θ periodic; faces ``"inner"``, ``"outer"``).
+
+        Examples
+        --------
+        >>> A = TensorSpace.annulus(0.5, 1.0, cells=(4, 8), order=1)
+        >>> A.faces, round(A.volume / np.pi, 12)
+        (('inner', 'outer'), 0.75)
+        """
+        from .curvilinear import polar_spaces
+
+        return cls(polar_spaces(inner, outer, None, cells, order, nodes, "inner"), "polar")
+
+    @classmethod
+    def sector(cls, inner, outer, angle, cells=(16, 16), order=1, nodes="gll"):
+        """Polar space on ``inner <= r <= outer``, ``angle[0] <= θ <= angle[1]``.
+
+        ``inner = 0`` puts the pole at the tip.  Faces ``"inner"`` (when ``inner > 0``),
+        ``"outer"``, ``"start"`` (θ = angle[0]) and ``"end"``.
+
+        Examples
+        --------
+        >>> S = TensorSpace.sector(0.5, 1.0, angle=(0.0, np.pi / 2), cells=(2, 4), order=2)
+        >>> S.faces
+        ('inner', 'outer', 'start', 'end')
+        """
+        from .curvilinear import polar_spaces
+
+        return cls(polar_spaces(inner, outer, angle, cells, order, nodes, "inner"), "polar")
+
+    @classmethod
+    def cylinder(cls, radius=1.0, height=1.0, cells=(8, 16, 8), order=1, nodes="gll", inner=0.0):
+        """Cylindrical space ``(r, θ, z)`` on ``inner <= r <= radius``, ``0 <= z <= height``.
+
+        Faces ``"outer"``, ``"bottom"``, ``"top"`` (and ``"inner"`` for a pipe wall,
+        ``inner > 0``); θ is periodic, the axis ``r = 0`` a pole.
+
+        Examples
+        --------
+        >>> C = TensorSpace.cylinder(radius=1.0, height=2.0, cells=(2, 4, 2), order=1)
+        >>> C.shape, C.faces, round(C.volume / np.pi, 12)
+        ((3, 5, 3), ('outer', 'bottom', 'top'), 2.0)
+        """
+        from .curvilinear import cylinder_spaces
+
+        return cls(cylinder_spaces(inner, radius, height, cells, order, nodes), "cylindrical")
+
+    @classmethod
+    def spherical_shell(cls, inner, outer, cells=(4, 8, 16), order=1, nodes="gll"):
+        """Spherical space ``(r, θ, φ)`` on ``inner <= r <= outer``: faces "inner", "outer".
+
+        θ ∈ [0, π] is the polar angle (its ends are poles), φ ∈ [0, 2π) the periodic azimuth.
+        The ball (``inner = 0``) is not supported.
+
+        Examples
+        --------
+        >>> H = TensorSpace.spherical_shell(0.5, 1.0, cells=(2, 4, 8), order=1)
+        >>> H.faces, round(H.volume / (4 * np.pi / 3 * (1 - 0.125)), 12)
+        (('inner', 'outer'), 1.0)
+        """
+        from .curvilinear import spherical_spaces
+
+        return cls(spherical_spaces(inner, outer, cells, order, nodes), "spherical")
 
     @classmethod
     def from_mesh(cls, mesh, order=1, nodes="gll"):
@@ -168,8 +271,25 @@ class TensorSpace:
 
     @property
     def volume(self):
-        """Volume of the box (the mesh's)."""
+        """Volume of the domain: of the box, or ``∫ J dq`` in curvilinear coordinates."""
+        if self.coordinates.curvilinear:
+            from .curvilinear import physical_volume
+
+            return physical_volume(self)
         return self.mesh.volume
+
+    def to_cartesian(self, *q):
+        """Cartesian coordinates of points given in the space's own coordinates.
+
+        Examples
+        --------
+        >>> import femkron as fk
+        >>> D = fk.TensorSpace.disk(radius=1.0, cells=(2, 4), order=1)
+        >>> X, Y = D.to_cartesian(*D.grid())
+        >>> float(abs(X + 1j * Y).max())
+        1.0
+        """
+        return self.coordinates.to_cartesian(*q)
 
     @property
     def coords(self):
@@ -264,7 +384,7 @@ def stiffness(V, kappa=None, tol=1e-12, quad=None, expansions=None):
     tol : float
         Truncation tolerance of the expansions.
     quad : int, optional
-        Gauss points per cell of the expansions (default ``p + 2``).
+        Gauss points per cell of the expansions (default ``p + 1``).
     expansions : list, optional
         When given, the :class:`SeparableExpansion` objects made are appended to it (to read
         their ``rank`` and ``error``).
@@ -281,6 +401,11 @@ def stiffness(V, kappa=None, tol=1e-12, quad=None, expansions=None):
     (4, 2)
     """
     V = as_tensor_space(V)
+    if V.coordinates.curvilinear:  # weighted 1D matrices (fem/curvilinear.py)
+        from .curvilinear import curvilinear_terms
+
+        terms, roles = curvilinear_terms(V, kappa, "stiffness")
+        return KronOperator.kron_sum(terms, roles)
     terms, roles = [], []
     if isinstance(kappa, Anisotropic):
         for d, comp in enumerate(check_components(kappa, V.dim)):
@@ -311,6 +436,13 @@ def mass(V, coef=None, tol=1e-12, quad=None, expansions=None):
     ``expansions`` too.
     """
     V = as_tensor_space(V)
+    if V.coordinates.curvilinear:  # ∫ c u v J dq, c constant or separable
+        from .curvilinear import curvilinear_terms
+
+        if is_number(coef) and float(coef) == 0.0:
+            raise FemkronValueError("coef of a curvilinear mass must be nonzero")
+        terms, roles = curvilinear_terms(V, coef, "mass")
+        return KronOperator.kron_sum(terms, roles)
     terms = []
     for w, coefs in coefficient_terms(V, coef, "coef", False, tol, quad, expansions):
         terms.append((w, tuple(s.mass(c) for s, c in zip(V.spaces, coefs))))
@@ -319,6 +451,10 @@ def mass(V, coef=None, tol=1e-12, quad=None, expansions=None):
 
 def advection(V, velocity):
     """Advection operator ``∫ (b·∇u) v`` for a constant velocity ``b`` (one number per axis).
+
+    In curvilinear coordinates ``b`` holds the constant coordinate rates ``dq_d/dt``
+    (polar ``(0, ω)``: the rigid rotation ``ω r θ̂``; ``(c, 0)``: radial speed ``c``), so that
+    ``b·∇u = Σ_d b_d ∂_d u`` and the operator stays a Kronecker sum with the metric ``J``.
 
     Examples
     --------
@@ -329,6 +465,11 @@ def advection(V, velocity):
     True
     """
     V = as_tensor_space(V)
+    if callable(velocity):
+        raise FemkronTypeError(
+            f"velocity must be {V.dim} numbers (constant), got a callable "
+            f"{getattr(velocity, '__name__', 'velocity')}"
+        )
     try:
         b = np.asarray(velocity, dtype=float).ravel()
     except (TypeError, ValueError):
@@ -339,6 +480,10 @@ def advection(V, velocity):
         )
     if not np.all(np.isfinite(b)):
         raise FemkronValueError("velocity must be finite")
+    if V.coordinates.curvilinear:  # constant coordinate rates dq_d/dt (fem/curvilinear_general)
+        from .curvilinear_general import curvilinear_advection
+
+        return curvilinear_advection(V, b)
     Ms = [s.mass() for s in V.spaces]
     Cs = [s.advection() for s in V.spaces]
     axes = [d for d in range(V.dim) if b[d] != 0.0]
@@ -365,6 +510,12 @@ def load_vector(V, f, quad=None, chunk_bytes=2**27):
     3.0
     """
     V = as_tensor_space(V)
+    if V.coordinates.curvilinear:  # ∫ f φ_i J dq
+        from .curvilinear import metric_load
+
+        f = metric_load(V, f)
+        if quad is None:  # the metric raises the degree (and sin θ is no polynomial)
+            quad = max(V.orders) + 4
     if isinstance(f, (tuple, list)):
         if len(f) != V.dim:
             raise FemkronValueError(f"f given per axis must have {V.dim} entries, got {len(f)}")

@@ -32,6 +32,32 @@ def _import_meshio():
 _CELL_TYPES = {1: "line", 2: "quad", 3: "hexahedron"}
 
 
+def _point_data(data, fit):
+    """The checked point data ``{name: float array}`` of ``data``.
+
+    ``fit(key, values)`` returns the values of one entry as the flat array of the points (or
+    raises); they must be finite.
+    """
+    if not isinstance(data, dict) or not data:
+        raise FemkronTypeError("data must be a non-empty dict {name: values}")
+    point_data = {}
+    for key, values in data.items():
+        if not isinstance(key, str) or not key:
+            raise FemkronValueError(f"data keys must be non-empty strings, got {key!r}")
+        arr = fit(key, np.asarray(values, dtype=float))
+        if not np.all(np.isfinite(arr)):
+            raise FemkronValueError(f"data[{key!r}] contains NaN or inf")
+        point_data[key] = arr
+    return point_data
+
+
+def _write_mesh(meshio, path, ext, points, cells, point_data):
+    """Write points, cells and point data atomically as ``.vtu`` or legacy ``.vtk`` (``ext``)."""
+    mesh = meshio.Mesh(points, cells, point_data=point_data)
+    with atomic_path(path, "path") as tmp:
+        meshio.write(tmp, mesh, file_format="vtu" if ext == ".vtu" else "vtk")
+
+
 def vtk_cells(shape):
     """Connectivity of the sub-cells between neighbouring grid points of a C-ordered grid.
 
@@ -105,20 +131,15 @@ def write_vtk(path, V, data):
         raise FemkronValueError(
             f"path must end in .vtu (XML VTK) or .vtk (legacy VTK), got {path!r}"
         )
-    if not isinstance(data, dict) or not data:
-        raise FemkronTypeError("data must be a non-empty dict {name: values}")
-    point_data = {}
-    for key, values in data.items():
-        if not isinstance(key, str) or not key:
-            raise FemkronValueError(f"data keys must be non-empty strings, got {key!r}")
-        arr = np.asarray(values, dtype=float)
+
+    def fit(key, arr):
         if arr.size != V.ndofs:
             raise FemkronValueError(
                 f"data[{key!r}] must have {V.ndofs} values (shape {V.shape}), got shape {arr.shape}"
             )
-        if not np.all(np.isfinite(arr)):
-            raise FemkronValueError(f"data[{key!r}] contains NaN or inf")
-        point_data[key] = arr.reshape(-1)
+        return arr.reshape(-1)
+
+    point_data = _point_data(data, fit)
     check_peak(
         {
             "points": 8 * 3 * V.ndofs,
@@ -132,11 +153,11 @@ def write_vtk(path, V, data):
     )
     meshio = _import_meshio()
     grid = V.grid()
+    coordinates = getattr(V, "coordinates", None)
+    if coordinates is not None and coordinates.curvilinear:  # physical points (x, y[, z])
+        grid = V.to_cartesian(*grid)
     points = np.zeros((V.ndofs, 3))
-    for d in range(V.dim):
-        points[:, d] = grid[d].reshape(-1)
+    for d in range(len(grid)):
+        points[:, d] = np.broadcast_to(grid[d], V.shape).reshape(-1)
     cells = [(_CELL_TYPES[V.dim], vtk_cells(V.shape))]
-    mesh = meshio.Mesh(points, cells, point_data=point_data)
-    fmt = "vtu" if ext == ".vtu" else "vtk"
-    with atomic_path(path, "path") as tmp:
-        meshio.write(tmp, mesh, file_format=fmt)
+    _write_mesh(meshio, path, ext, points, cells, point_data)

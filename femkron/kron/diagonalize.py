@@ -68,6 +68,40 @@ _STRUCTURE_RTOL = 1e-13
 FFT_WORKERS = -1
 
 
+#: Bytes of one slab of a sine transform (below glibc's mmap threshold: reused memory).
+_DST_SLAB_BYTES = 2**23
+
+
+def _dst_slabs(U, axis, overwrite, scale):
+    """``scale · dst(U)`` (type I) along ``axis``, slab by slab along another axis.
+
+    scipy's transform allocates a temporary the size of its input even with
+    ``overwrite_x``; applied to slabs of about :data:`_DST_SLAB_BYTES` the temporaries are
+    small and reused, so a transform of a large array faults in no fresh memory.  With
+    ``overwrite`` the result is written into ``U``; otherwise into a new array.
+    """
+    out = U if overwrite else np.empty_like(U)
+    if U.ndim == 1 or U.nbytes <= 2 * _DST_SLAB_BYTES:
+        res = sfft.dst(U, type=1, axis=axis, workers=FFT_WORKERS, overwrite_x=overwrite)
+        np.multiply(res, scale, out=out)
+        return out
+    s = 1 if axis == 0 else 0  # the slab axis
+    per = U.nbytes // U.shape[s]
+    step = max(1, _DST_SLAB_BYTES // per)
+    for i0 in range(0, U.shape[s], step):
+        sl = (slice(None),) * s + (slice(i0, i0 + step),)
+        res = sfft.dst(U[sl], type=1, axis=axis, workers=FFT_WORKERS, overwrite_x=overwrite)
+        np.multiply(res, scale, out=out[sl])
+    return out
+
+
+def _within(values, tol):
+    """``|values| <= tol`` without a full-size float temporary (two boolean ones)."""
+    out = values <= tol
+    out &= values >= -tol
+    return out
+
+
 def _matrix(A):
     """A 1D factor as CSR (sparse input) or a float array."""
     return sp.csr_matrix(A, dtype=float) if sp.issparse(A) else np.asarray(A, dtype=float)
@@ -192,15 +226,11 @@ class _SineAxis:
     def lam(self):
         return self.lam_unsorted
 
-    def forward(self, U, axis):
-        out = sfft.dst(U, type=1, axis=axis, workers=FFT_WORKERS)
-        out *= 0.5
-        return out
+    def forward(self, U, axis, overwrite=False):
+        return _dst_slabs(U, axis, overwrite, 0.5)
 
     def backward(self, U, axis):
-        out = sfft.dst(U, type=1, axis=axis, workers=FFT_WORKERS, overwrite_x=True)
-        out *= 1.0 / (self.n + 1)
-        return out
+        return _dst_slabs(U, axis, True, 1.0 / (self.n + 1))
 
     def eigenvectors(self):
         n = self.n
@@ -410,7 +440,7 @@ class FastDiagonalization:
         # to 1e22 and beyond)
         lam_grid = self._lam_grid()
         self.zero_tolerance = 1e3 * noise
-        tiny = np.abs(lam_grid) <= self.zero_tolerance
+        tiny = _within(lam_grid, self.zero_tolerance)
         self.zero_modes = np.flatnonzero(tiny.ravel())
         if self.zero_modes.size and not singular:
             raise FemkronValueError(
@@ -468,7 +498,7 @@ class FastDiagonalization:
             last = fourier[-1]
             lam_grid = lam_grid[(slice(None),) * last + (slice(0, self.shape1d[last] // 2 + 1),)]
             lam_grid = np.array(lam_grid)
-        tiny = np.abs(lam_grid) <= self.zero_tolerance
+        tiny = _within(lam_grid, self.zero_tolerance)
         for d, ax in enumerate(self.axes):
             if ax.mu is None:
                 continue
@@ -499,8 +529,12 @@ class FastDiagonalization:
         return [np.ascontiguousarray(S.T) for S in self.S]
 
     # ---- solve --------------------------------------------------------------------------
-    def solve(self, b):
-        """Apply ``A⁻¹`` to a vector (or a stack ``(N, k)`` of vectors)."""
+    def solve(self, b, overwrite_b=False):
+        """Apply ``A⁻¹`` to a vector (or a stack ``(N, k)`` of vectors).
+
+        Sine transforms run in place on the solver's own array (and on ``b`` itself with
+        ``overwrite_b=True``, which then holds the solution: no full-size temporary).
+        """
         b = np.asarray(b, dtype=float)
         if b.ndim not in (1, 2) or b.shape[0] != self.shape[0]:
             raise FemkronValueError(f"b must have {self.shape[0]} rows, got shape {b.shape}")
@@ -508,9 +542,14 @@ class FastDiagonalization:
         U = b.reshape(self.shape1d + ((b.shape[1],) if batch else ()))
         fourier = self._fourier_axes()
         inv = self._inv[..., None] if batch else self._inv
+        own = bool(overwrite_b) and U.flags.writeable
         for d, ax in enumerate(self.axes):
-            if ax.kind != "fft":
+            if ax.kind == "dst":  # in place once the array is the solver's own
+                U = ax.forward(U, d, overwrite=own)
+                own = True
+            elif ax.kind != "fft":
                 U = ax.forward(U, d)
+                own = True
         if fourier:
             U = sfft.rfftn(U, axes=fourier, workers=FFT_WORKERS)
         U *= inv

@@ -8,6 +8,7 @@ the Krylov iterations and :class:`SolveInfo` (:mod:`~femkron.linalg.info`) repor
 
 from .info import SolveInfo
 from .krylov import bicgstab, fcg, gmres, pcg
+from .newton import NewtonInfo, newton_krylov
 from .solve import METHODS, Solver, krylov_solve, make_solver, solve
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "gmres",
     "krylov_solve",
     "make_solver",
+    "newton_krylov",
+    "NewtonInfo",
     "pcg",
     "solve",
 ]

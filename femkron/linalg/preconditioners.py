@@ -21,9 +21,10 @@ import scipy.sparse.linalg as spla
 from .._limits import check_allocation
 from ..errors import FemkronValueError
 from ..kron.diagonalize import FastDiagonalization
+from ..kron.nested import NestedDiagonalization, PoleConstrainedOperator
 from ..kron.operator import KronOperator
 from .checks import SINGULAR_CONDITION, condition_estimate
-from .cost import csr_nbytes, lu_nbytes
+from .cost import csr_nbytes, lu_nbytes, nested_applies, separable
 
 __all__ = ["amg", "as_csr", "fit_preconditioner", "lu"]
 
@@ -95,9 +96,17 @@ def fit_preconditioner(fit, singular):
     """
     if callable(fit) and not hasattr(fit, "shape"):
         fit = fit()
+    if isinstance(fit, PoleConstrainedOperator):  # curvilinear with poles: nested is exact
+        nested = NestedDiagonalization(fit, singular=singular)
+        return nested.solve, nested.setup_seconds, "nested diagonalization"
     if isinstance(fit, KronOperator):
+        ok, reason = separable(fit)
+        if not ok and reason != "fdm-too-large" and nested_applies(fit)[0]:
+            nested = NestedDiagonalization(fit, singular=singular)  # e.g. an annulus
+            return nested.solve, nested.setup_seconds, "nested diagonalization"
         fdm = FastDiagonalization(fit, singular=singular)
         return fdm.solve, fdm.setup_seconds, ""
     P = fit.preconditioner(singular=singular)
-    note = f"fdm of a separable fit of the coefficient (max/min of κ/κ̃: {P.contrast:.3g})"
+    what = getattr(P, "kind", None) or "fdm of a separable fit of the coefficient"
+    note = f"{what} (max/min of κ/κ̃: {P.contrast:.3g})"
     return P.solve, P.setup_seconds, note

@@ -47,6 +47,7 @@ from .._threads import SERIAL_BELOW, threads_for  # noqa: F401 (SERIAL_BELOW: im
 from .._validate import as_array, as_int, as_real, check_choice
 from ..errors import FemkronTypeError, FemkronValueError, StructureError
 from ..kron.diagonalize import FastDiagonalization
+from ..kron.nested import NestedDiagonalization, PoleConstrainedOperator
 from ..kron.operator import KronOperator
 from .checks import (
     backward_error,
@@ -56,6 +57,8 @@ from .cost import (
     auto_method,
     fallback_method,
     fdm_nbytes,
+    general_plan,
+    is_matrix_free,
     lu_nbytes,
     separable,
     solver_nbytes,
@@ -94,7 +97,7 @@ METHODS = ("auto", "fdm", "amg", "cg", "direct", "petsc")
 LOCAL_METHODS = tuple(m for m in METHODS if m != "petsc")
 
 #: Every method :func:`make_solver` accepts.
-SOLVER_METHODS = METHODS + ("gmres", "bicgstab")
+SOLVER_METHODS = METHODS + ("gmres", "bicgstab", "schur", "nested")
 
 #: What to try instead when a method's estimated peak passes the memory limit.
 _CHEAPER = {
@@ -113,6 +116,12 @@ def _serial_when_small(setup):
             return setup(A, *args, **kwargs)
 
     return wrapper
+
+
+def _cartesian(A):
+    """Whether a matrix-free operator lives on a box (the cost model's measured case)."""
+    coordinates = getattr(getattr(A, "V", None), "coordinates", None)
+    return getattr(coordinates, "name", "cartesian") == "cartesian"
 
 
 @_serial_when_small
@@ -151,7 +160,8 @@ def make_solver(
         The operator whose fast diagonalization preconditions a Krylov method when ``A`` is
         not a separable Kronecker sum (a matrix-free ``A`` is its own fit).
     precond : callable, optional
-        ``r ↦ P⁻¹ r`` for ``gmres``/``bicgstab`` (instead of ``fit``).
+        ``r ↦ P⁻¹ r`` for ``gmres``/``bicgstab`` (instead of ``fit``), and for ``cg``
+        (flexible CG, instead of Jacobi).
     krylov : {"cg", "gmres", "bicgstab"}
         The Krylov method preconditioned by fdm of ``fit`` (``"gmres"`` for indefinite or
         non-symmetric operators).
@@ -209,6 +219,25 @@ def make_solver(
     asked = method
     if method == "auto":
         method, note = auto_method(A, fit)
+    if method == "schur":  # a union of boxes: exact fdm per box, CG on the interfaces
+        return _schur_solver(A, note, rtol, maxiter, singular, krylov, label, raise_on_failure, fit)
+    plan = None
+    if method == "fdm" and is_matrix_free(A) and _cartesian(A):  # the cost model (linalg/cost)
+        if callable(fit) and not hasattr(fit, "shape"):
+            fit = fit()  # made on demand; for a matrix-free operator, usually A itself
+    if method == "fdm" and (fit is None or fit is A) and is_matrix_free(A) and _cartesian(A):
+        plan = general_plan(A, rtol)
+        if asked == "auto" and plan.preconditioner == "amg" and not singular:
+            method = "amg"
+        note = "; ".join(s for s in (note, plan.note) if s)
+    if method == "fdm" and exact and _nested_instead(A):
+        method = "nested"  # fdm generalised: one axis solved banded per mode (kron/nested.py)
+    elif method == "fdm" and isinstance(A, PoleConstrainedOperator):
+        raise StructureError(
+            "method='fdm' on this curvilinear operator: its axes do not diagonalize per mode "
+            "(e.g. a Robin condition on a sector edge); use method='direct' or 'amg'",
+            reason="not-nested",
+        )
     planned = method if method != "fdm" or isinstance(A, KronOperator) else f"fdm-{krylov}"
     N = int(A.shape[0])
     check_peak(
@@ -227,6 +256,15 @@ def make_solver(
     )
     inverse = precond_apply = kind = None
     verify = False
+    if method == "nested":
+        try:
+            inverse = NestedDiagonalization(A, singular=singular).solve
+        except StructureError as err:
+            if asked != "auto":
+                raise
+            method = fallback_method(A)
+            fallback = err.reason
+            note = f"{note}; nested refused ({err.reason}), so {method} instead"
     if method == "fdm" and isinstance(A, KronOperator) and exact:
         ok, reason = separable(A)
         if ok:
@@ -269,6 +307,8 @@ def make_solver(
                 reason="not-separable",
             )
         precond_apply, setup, fit_note = fit_preconditioner(source, singular)
+        if plan is not None and plan.operator == "csr":  # assembled once, SpMV per step
+            solver_A = A.tocsr()
         kind = krylov
         method = label or f"fdm-{krylov}"
         if fallback is None and isinstance(A, KronOperator):
@@ -281,6 +321,8 @@ def make_solver(
         Acsr, precond_apply = amg(A)
         kind = "pcg"
         solver_A = Acsr
+    elif method == "cg" and precond is not None:  # flexible CG with the given preconditioner
+        precond_apply, kind = precond, "cg"
     elif method == "cg":
         precond_apply, kind = jacobi(A.diagonal()), "pcg"
     elif method in ("gmres", "bicgstab"):
@@ -297,12 +339,97 @@ def make_solver(
     )
     solver = Solver(A, info.method, info, inverse, precond_apply, kind, **options)
     solver._factory = make_solver
-    if method == "amg":
+    if method == "amg" or (plan is not None and plan.operator == "csr" and kind == krylov):
         solver._apply = solver_A.__matmul__
+    solver.plan = plan
     if verify:
         solver._verify = dict(
             asked=asked, fit=fit, krylov=krylov, singular=singular, maxiter=maxiter, label=label
         )
+    return solver
+
+
+def _nested_instead(A):
+    """``method="fdm"`` on an operator that is nested but not separable: nested solves it."""
+    from .cost import nested_applies
+
+    if isinstance(A, PoleConstrainedOperator):
+        return nested_applies(A)[0]
+    if not isinstance(A, KronOperator):
+        return False
+    ok, reason = separable(A)  # a too large dense axis is refused as in 0.1, not re-routed
+    return not ok and reason != "fdm-too-large" and nested_applies(A)[0]
+
+
+def _schur_solver(A, note, rtol, maxiter, singular, krylov, label, raise_on_failure, fit=None):
+    """A :class:`Solver` of a union of boxes (:mod:`femkron.linalg.schur`).
+
+    For an operator without the box record (a variable coefficient) and a union ``fit``:
+    flexible CG (or GMRES) preconditioned by the union solve of the fit.
+    """
+    from .schur import SchurComplementSolver, is_union_operator
+
+    if not is_union_operator(A) and is_union_operator(fit):
+        t0 = time.perf_counter()
+        inner = SchurComplementSolver(fit, rtol=1e-8, singular=singular, krylov=krylov)
+        info = SolveInfo(
+            label or f"schur-{krylov}",
+            setup_seconds=time.perf_counter() - t0,
+            note="; ".join(
+                s for s in (note, f"{krylov} preconditioned by the union solve of a fit") if s
+            ),
+        )
+        info.seconds = info.setup_seconds
+        return Solver(
+            A,
+            info.method,
+            info,
+            None,
+            inner.solve,
+            krylov,
+            rtol=rtol,
+            maxiter=maxiter,
+            restart=50,
+            project=constant_projector(A.shape[0]) if singular else None,
+            check=True,
+            raise_on_failure=raise_on_failure,
+        )
+    if not is_union_operator(A):
+        raise StructureError(
+            "method='schur' needs the operator of a union of boxes (fk.BoxUnion) with a "
+            "constant coefficient; use method='direct' or 'amg'",
+            reason="not-union",
+        )
+    t0 = time.perf_counter()
+    schur = SchurComplementSolver(A, rtol=rtol, maxiter=maxiter, singular=singular, krylov=krylov)
+    info = SolveInfo(
+        label or "schur",
+        setup_seconds=time.perf_counter() - t0,
+        note="; ".join(
+            s for s in (note, f"{len(schur.boxes)} boxes, {schur.gamma.size} interface dofs") if s
+        ),
+    )
+    info.seconds = info.setup_seconds
+
+    def inverse(b):
+        x = schur.solve(b)
+        solver.info.iterations += schur.iterations
+        solver.info.history = list(schur.history)
+        return x
+
+    solver = Solver(
+        A,
+        info.method,
+        info,
+        inverse,
+        rtol=rtol,
+        maxiter=maxiter,
+        restart=50,
+        project=None,
+        check=True,
+        raise_on_failure=raise_on_failure,
+    )
+    solver.schur = schur
     return solver
 
 

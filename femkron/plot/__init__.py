@@ -23,10 +23,14 @@ Examples
 >>> plt.close("all")
 """
 
+from .animation import animate
+from .branch import plot_branch
 from .convergence import plot_benchmark, plot_convergence
+from .curvilinear3d import plot_curvilinear_slices
 from .fields import plot_function, plot_solution, sample_points
 from .modes import plot_heat, plot_modes
 from .structure import plot_basis, plot_mesh, plot_spy
+from .union import plot_union
 
 __all__ = [
     "plot_solution",
@@ -38,5 +42,9 @@ __all__ = [
     "plot_modes",
     "plot_heat",
     "plot_benchmark",
+    "plot_branch",
     "sample_points",
+    "plot_union",
+    "plot_curvilinear_slices",
+    "animate",
 ]

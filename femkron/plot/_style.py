@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import as_int
 from ..errors import FemkronTypeError, FemkronValueError
 
 _AXES = ("x", "y", "z")
@@ -104,6 +105,39 @@ def _style(ax, xlabel=None, ylabel=None, title=None):
     ax.tick_params(labelsize=_TICK)
 
 
+def _cell_samples(space, per_cell, max_points, target, whole_interval=False):
+    """Points of one axis for plotting, ``per_cell`` equally spaced in every cell.
+
+    ``per_cell`` defaults to ``2p + 1``, more on coarse meshes so that about ``target`` points
+    show the curve; it is cut so that there are at most about ``max_points``.  With
+    ``whole_interval``, a mesh of ``max_points`` cells or more is sampled at ``max_points``
+    points equally spaced over the whole interval instead.
+    """
+    m = space.mesh
+    if per_cell is None:
+        per_cell = max(2 * space.order + 1, -(-target // m.cells) + 1)
+    per_cell = as_int(per_cell, "per_cell", minimum=2)
+    if whole_interval and m.cells >= max_points:  # more cells than a figure can show
+        return np.linspace(m.a, m.b, max_points)
+    per_cell = max(2, min(per_cell, max_points // m.cells + 1))
+    t = np.linspace(0.0, 1.0, per_cell)[:-1]
+    return np.append((m.nodes[:-1, None] + m.h[:, None] * t[None, :]).ravel(), m.b)
+
+
+def _finite_values(V, u):
+    """The dof values ``u`` on ``V`` as a float array, checked: ``V.ndofs`` finite numbers."""
+    U = np.asarray(u, dtype=float)
+    if U.size != V.ndofs or not np.all(np.isfinite(U)):
+        raise FemkronValueError(f"u must hold {V.ndofs} finite values, got shape {U.shape}")
+    return U
+
+
+def _space_title(V, name, where=""):
+    """The default title ``"name: Q2{where}, 17 × 9 dofs"`` of a function on ``V``."""
+    orders = "".join(sorted(set(str(p) for p in V.orders)))
+    return f"{name}: Q{orders}{where}, {' × '.join(map(str, V.shape))} dofs"
+
+
 def _panel_ratio(bounds):
     """Width over height at which a panel of the box ``bounds`` is drawn (1 if left free).
 
@@ -125,6 +159,17 @@ def _panel_size(ratio, ncols, height=2.3, width=8.4, pad=(0.85, 1.0)):
     return height * ratio + pad[0], height + pad[1]
 
 
+def _row_size(ratios, height, width, pad):
+    """Size (inches) of a row of panels drawn ``ratios`` times as wide as high, and a colorbar.
+
+    The axes are ``height`` inches high, or less so that they are at most ``width`` inches
+    wide together; ``pad`` adds room around each panel (width) and the row (height), and
+    0.9 inches are left for the colorbar.
+    """
+    height = min(height, width / sum(ratios))
+    return sum(height * r + pad[0] for r in ratios) + 0.9, height + pad[1]
+
+
 def _aspect(ax, bounds):
     (a0, b0), (a1, b1) = bounds
     ratio = (b1 - a1) / (b0 - a0)
@@ -136,13 +181,18 @@ def _draw_2d(ax, X, Y, Z, kind, cmap, levels, vmin=None, vmax=None):
     if kind == "pcolormesh":
         return ax.pcolormesh(X, Y, Z, shading="gouraud", cmap=cmap, vmin=vmin, vmax=vmax)
     if vmin is not None and vmax is not None:
-        lo, hi = vmin, vmax
+        lo, hi = _colour_range(vmin, vmax)
     else:
-        lo, hi = float(Z.min()), float(Z.max())
-    if hi - lo <= 1e-14 * max(1.0, abs(hi)):
-        hi = lo + max(1e-12, 1e-6 * abs(lo) or 1.0)
+        lo, hi = _colour_range(float(Z.min()), float(Z.max()))
     lev = np.linspace(lo, hi, levels + 1)
     return ax.contourf(X, Y, Z, levels=lev, cmap=cmap, extend="neither")
+
+
+def _colour_range(lo, hi):
+    """``(lo, hi)`` of a colour scale, widened when the values are (nearly) constant."""
+    if hi - lo <= 1e-14 * max(1.0, abs(hi)):
+        hi = lo + max(1e-12, 1e-6 * abs(lo) or 1.0)
+    return lo, hi
 
 
 def _colorbar(ax, mappable, label, cax=None):

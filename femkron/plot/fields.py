@@ -27,11 +27,14 @@ from ._style import (
     _LABEL,
     _TITLE,
     _aspect,
+    _cell_samples,
     _colorbar,
     _draw_2d,
     _new_axes,
     _panel_axes,
     _panel_ratio,
+    _row_size,
+    _space_title,
     _style,
 )
 
@@ -51,16 +54,7 @@ def sample_points(space, per_cell=None, max_points=600):
     >>> sample_points(s, per_cell=3)
     array([0.  , 0.25, 0.5 , 0.75, 1.  ])
     """
-    m = space.mesh
-    if per_cell is None:
-        per_cell = max(2 * space.order + 1, -(-120 // m.cells) + 1)
-    per_cell = as_int(per_cell, "per_cell", minimum=2)
-    if m.cells >= max_points:  # more cells than a figure can show: sample the interval
-        return np.linspace(m.a, m.b, max_points)
-    per_cell = max(2, min(per_cell, max_points // m.cells + 1))
-    t = np.linspace(0.0, 1.0, per_cell)[:-1]
-    x = (m.nodes[:-1, None] + m.h[:, None] * t[None, :]).ravel()
-    return np.append(x, m.b)
+    return _cell_samples(space, per_cell, max_points, 120, whole_interval=True)
 
 
 def _values(V, u):
@@ -131,12 +125,15 @@ def plot_function(
     >>> plt.close("all")
     """
     V = as_tensor_space(V)
+    if V.coordinates.curvilinear:  # drawn in physical coordinates (plot/curvilinear.py)
+        from .curvilinear import plot_curvilinear
+
+        return plot_curvilinear(V, u, ax, fig, kind, label, title, cmap, levels, per_cell, colorbar)
     U = _values(V, u)
     check_choice(kind, "kind", ("contourf", "pcolormesh", "surface"))
     levels = as_int(levels, "levels", minimum=2)
-    orders = "".join(sorted(set(str(p) for p in V.orders)))
     if title is None:
-        title = f"{label}: Q{orders}, {' × '.join(map(str, V.shape))} dofs"
+        title = _space_title(V, label)
     if V.dim == 1:
         ax = _new_axes(ax, fig, figsize=(5.6, 3.8))
         (x,), Z = _sampled(V, U, per_cell)
@@ -204,8 +201,7 @@ def _slices3d(V, U, ax, fig, label, title, cmap, levels, per_cell, kind, slices)
     vmax = max(float(p[4].max()) for p in panels)
     # columns as wide as the panels are drawn (true proportions), axes about 2.4 inches high
     ratios = [_panel_ratio((bounds[p[1][0]], bounds[p[1][1]])) for p in panels]
-    height = min(2.4, 8.4 / sum(ratios))
-    figsize = (sum(height * r + 0.85 for r in ratios) + 0.9, height + 1.1)
+    figsize = _row_size(ratios, 2.4, 8.4, (0.85, 1.1))
     axes, cax = _panel_axes(
         3, ax, fig, ncols=3, colorbar=True, width_ratios=ratios, figsize=figsize
     )
@@ -254,8 +250,6 @@ def plot_solution(sol, ax=None, fig=None, **kwargs):
             "sol has several snapshots (a HeatSolution); use plot_heat, or sol.snapshot(i)"
         )
     if "title" not in kwargs:
-        orders = "".join(sorted(set(str(p) for p in sol.V.orders)))
-        shape = " × ".join(map(str, sol.V.shape))
-        kwargs["title"] = f"{getattr(sol, 'problem', 'finite element')} solution: Q{orders}, "
-        kwargs["title"] += f"{shape} dofs"
+        problem = getattr(sol, "problem", "finite element")
+        kwargs["title"] = _space_title(sol.V, f"{problem} solution")
     return plot_function(sol.V, sol.values, ax=ax, fig=fig, **kwargs)

@@ -95,6 +95,15 @@ def plot_modes(V, w, v, ax=None, fig=None, ncols=3, exact=None, cmap="RdBu_r", l
             a.axhline(0, color="0.6", lw=0.6)
             _style(a, "x", None, t)
             continue
+        if V.coordinates.curvilinear:  # drawn in physical coordinates
+            from .curvilinear3d import physical_patches
+
+            patches, names, where = physical_patches(V, U / scale)
+            for X, Y, Z in patches:
+                a.contourf(X, Y, Z, levels=np.linspace(-1, 1, levels + 1), cmap=cmap, extend="both")
+            _style(a, *names, t + (f" ({where})" if where else ""))
+            a.set_aspect("equal")
+            continue
         if V.dim == 2:
             (x, y), Z = _sampled(V, U / scale)
         elif V.dim == 3:
@@ -110,6 +119,27 @@ def plot_modes(V, w, v, ax=None, fig=None, ncols=3, exact=None, cmap="RdBu_r", l
         a.contourf(X, Y, Z, levels=np.linspace(-1, 1, levels + 1), cmap=cmap, extend="both")
         _style(a, "x", "y", t)
         _aspect(a, V.bounds[:2])
+    return axes
+
+
+def _heat_physical(ht, snapshots, ax, fig, cmap, label, levels):
+    """The snapshots of a heat solution on a curvilinear space, in physical coordinates."""
+    from .curvilinear3d import physical_patches
+
+    V = ht.V
+    frames = [(i, *physical_patches(V, ht.values[i])) for i in snapshots]
+    values = [Z for _, patches, _, _ in frames for (_, _, Z) in patches]
+    vmin, vmax = min(float(Z.min()) for Z in values), max(float(Z.max()) for Z in values)
+    ncols = min(3, len(frames))
+    panel = _panel_size(1.0, ncols)
+    axes, cax = _panel_axes(len(frames), ax, fig, ncols=ncols, panel=panel, colorbar=True)
+    art = None
+    for a, (i, patches, names, where) in zip(axes, frames):
+        for X, Y, Z in patches:
+            art = _draw_2d(a, X, Y, Z, "contourf", cmap, levels, vmin, vmax)
+        _style(a, *names, f"t = {ht.t[i]:.3g}" + (f" ({where})" if where else ""))
+        a.set_aspect("equal")
+    _colorbar(axes[-1], art, label, cax=cax)
     return axes
 
 
@@ -174,6 +204,8 @@ def plot_heat(ht, ax=None, fig=None, snapshots=None, cmap="inferno", label="u", 
         ax.grid(alpha=0.3)
         _style(ax, "x", label, f"heat equation: {ht.steps} steps")
         return ax
+    if V.coordinates.curvilinear:  # drawn in physical coordinates
+        return _heat_physical(ht, snapshots, ax, fig, cmap, label, levels)
     frames = []
     for i in snapshots:
         if V.dim == 2:

@@ -8,8 +8,10 @@
 """
 
 from .advection import advection_diffusion
+from .continuation import Branch, continuation
 from .eigen import eigen
 from .linear_system import COEFFICIENTS, LinearSystem
+from .nonlinear import nonlinear_poisson
 from .solution import HeatSolution, Solution
 from .stationary import helmholtz, poisson
 from .timestepping import heat
@@ -20,6 +22,9 @@ __all__ = [
     "LinearSystem",
     "Solution",
     "advection_diffusion",
+    "Branch",
+    "continuation",
+    "nonlinear_poisson",
     "eigen",
     "heat",
     "helmholtz",

@@ -18,9 +18,11 @@ import numpy as np
 from .._validate import as_int, as_real, check_choice, is_number
 from ..errors import ConvergenceError, FemkronTypeError, FemkronValueError
 from ..fem.bc import BoundaryConditions
+from ..fem.curvilinear_general import max_scale_factors
 from ..fem.tensor import advection, as_tensor_space, load_vector, stiffness
 from ..linalg.solve import make_solver
 from .solution import Solution
+from .union_problems import BoxUnion, union_advection_diffusion
 
 __all__ = ["advection_diffusion", "ADVECTION_METHODS"]
 
@@ -74,6 +76,9 @@ def advection_diffusion(
     Parameters
     ----------
     velocity : sequence of V.dim numbers
+        In curvilinear coordinates the constant coordinate rates ``dq_d/dt`` (polar
+        ``(0, ω)``: rigid rotation; see :func:`femkron.advection`); the preconditioner is
+        then the nested diagonalization of the diffusion part.
     epsilon : float
         Diffusion coefficient, ``> 0``.
     restart : int
@@ -91,6 +96,8 @@ def advection_diffusion(
     >>> sol.info.method, bool(sol.error(ex) < 1e-4)
     ('gmres', True)
     """
+    if isinstance(V, BoxUnion):  # GMRES preconditioned by the union solve of ε K
+        return union_advection_diffusion(V, f, velocity, epsilon, bc, method, rtol, maxiter)
     V = as_tensor_space(V)
     b_vec = _velocity(V, velocity)
     eps = as_real(epsilon, "epsilon", positive=True)
@@ -134,7 +141,8 @@ def advection_diffusion(
             fit=bcs.constrain(diffusion),
             check=True,
         )
-        solver.info.note = "preconditioned by fdm of the diffusion part"
+        exact = "nested diagonalization" if V.coordinates.curvilinear else "fdm"
+        solver.info.note = f"preconditioned by {exact} of the diffusion part"
     try:
         uc = solver.solve(rhs)
     except ConvergenceError as err:
@@ -146,8 +154,10 @@ def advection_diffusion(
     info = solver.info
     u = bcs.extend(uc, lift)
     info.seconds = time.perf_counter() - t0
+    # physical speed h_d |q̇_d| over physical cell size h_d Δq_d (h_d = 1 on a box)
+    scale = max_scale_factors(V) if V.coordinates.curvilinear else (1.0,) * V.dim
     peclet = max(
-        float(np.max(abs(b_vec[d]) * s.mesh.h / (2 * eps * s.order)))
+        float(np.max(abs(b_vec[d]) * scale[d] ** 2 * s.mesh.h / (2 * eps * s.order)))
         for d, s in enumerate(V.spaces)
     )
     return Solution(V, u, info, problem="advection-diffusion", peclet=peclet)

@@ -18,12 +18,16 @@ from ..fem.bc import BoundaryConditions
 from ..fem.tensor import as_tensor_space, stiffness
 from ..kron.diagonalize import FastDiagonalization
 from ..kron.structure import pencils
+from .union_problems import BoxUnion, union_eigen
 
 __all__ = ["eigen"]
 
 
 def eigen(V, k=6, bc=None):
     """The ``k`` smallest eigenpairs of ``K u = λ M u`` (the Laplacian) on the box.
+
+    On a :class:`~femkron.BoxUnion`: shift-invert Lanczos with the union solve, ``v`` on the
+    union's dofs (:func:`~femkron.problems.union_problems.union_eigen`).
 
     Computed exactly from 1D eigenpairs: ``λ = λ_x + λ_y (+ λ_z)``, eigenvectors are
     Kronecker products of 1D ones.  Returns ``(w, v)`` like ``scipy.sparse.linalg.eigsh``:
@@ -39,7 +43,13 @@ def eigen(V, k=6, bc=None):
     >>> np.round(w, 5)
     array([2., 5., 5., 8.])
     """
+    if isinstance(V, BoxUnion):  # shift-invert Lanczos with the union solve
+        return union_eigen(V, k, bc)
     V = as_tensor_space(V)
+    if V.coordinates.curvilinear:  # a small generalized eigenproblem per angular mode
+        from .curvilinear_eigen import curvilinear_eigen
+
+        return curvilinear_eigen(V, k, bc)
     bcs = BoundaryConditions(V, bc)
     n_free = bcs.ndofs
     k = as_int(k, "k", minimum=1, maximum=n_free)

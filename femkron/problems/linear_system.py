@@ -87,6 +87,21 @@ def _is_negative_number(sigma):
 
 def _choose_path(V, kappa, sigma, coefficient):
     check_choice(coefficient, "coefficient", COEFFICIENTS)
+    if V.coordinates.curvilinear:  # fem/curvilinear.py, fem/curvilinear_general.py
+        # weighted Kronecker sums for constant/separable data; a general κ or σ takes the
+        # element paths with the metric weights at the Gauss points (no low-rank expansion)
+        kron = (kappa is None or is_number(kappa) or isinstance(kappa, (tuple, list))) and (
+            is_number(sigma) or isinstance(sigma, (tuple, list))
+        )
+        if coefficient == "lowrank" and not kron:
+            raise FemkronValueError(
+                f"coefficient='lowrank' is not available for a general kappa or sigma in "
+                f"{V.coordinates.name} coordinates: use 'auto', 'matfree' or 'assembled'",
+                reason="curvilinear",
+            )
+        if coefficient == "auto":
+            return "lowrank" if kron else "matfree"
+        return coefficient
     kron_kappa = is_kronecker_coefficient(kappa)
     kron_sigma = is_number(sigma) or isinstance(sigma, (tuple, list))
     if coefficient == "auto":
@@ -106,7 +121,7 @@ class LinearSystem:
     coefficient : {"auto", "lowrank", "assembled", "matfree"}
         How a variable coefficient is represented, see :func:`poisson`.
     quad : int, optional
-        Gauss points per cell for variable coefficients (default ``p + 2``).
+        Gauss points per cell for variable coefficients (default ``p + 1``).
     tol : float
         Truncation tolerance of the low-rank expansion.
 

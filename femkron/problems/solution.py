@@ -45,15 +45,28 @@ class Solution:
         ``preconditioner`` of an fdm-preconditioned Krylov solve (empty when not reported).
     peclet : float or None
         The largest cell Péclet number ``|b| h / (2 ε p)`` of an advection–diffusion problem.
+    conditions : BoundaryConditions, list of str or None
+        The boundary conditions of the problem when it reports them (as lines of text in a
+        solution read back by :func:`femkron.load_solution`).
     """
 
-    def __init__(self, V, values, info=None, problem="poisson", coefficient=None, peclet=None):
+    def __init__(
+        self,
+        V,
+        values,
+        info=None,
+        problem="poisson",
+        coefficient=None,
+        peclet=None,
+        conditions=None,
+    ):
         self.V = V
         self.values = np.asarray(values, dtype=float).reshape(V.shape)
         self.info = info
         self.problem = problem
         self.coefficient = dict(coefficient) if coefficient else {}
         self.peclet = peclet
+        self.conditions = conditions
 
     def __repr__(self):
         return f"<Solution of {self.problem} on {self.V.shape} dofs ({self.info})>"
@@ -85,6 +98,26 @@ class Solution:
         from .. import io
 
         return io.write_vtk(path, self.V, {name: self.values})
+
+    def to_xarray(self, name="u"):
+        """The solution as an ``xarray.Dataset`` (extra ``femkron[io]``).
+
+        Values on the dof grid with its coordinates, the mesh nodes, and attributes (problem,
+        orders, node families, coordinates, solver info, version); see
+        :func:`femkron.io.solution_to_xarray`.
+        """
+        from .. import io
+
+        return io.solution_to_xarray(self, name=name)
+
+    def save(self, path, name="u"):
+        """Write a netCDF file atomically (extra ``femkron[io]``).
+
+        Read it back with :func:`femkron.load_solution`, bit for bit.
+        """
+        from .. import io
+
+        return io.save_solution(self, path, name=name)
 
 
 class HeatSolution:
@@ -151,3 +184,30 @@ class HeatSolution:
     def snapshot(self, i):
         """Snapshot ``i`` as a :class:`Solution`."""
         return Solution(self.V, self.values[i], self.info, problem="heat")
+
+    def to_xarray(self, name="u"):
+        """The snapshots as an ``xarray.Dataset`` with a time dimension ``t``.
+
+        Needs the extra ``femkron[io]``; see :func:`femkron.io.solution_to_xarray`.
+        """
+        from .. import io
+
+        return io.solution_to_xarray(self, name=name)
+
+    def save(self, path, name="u"):
+        """Write the snapshots as a netCDF file atomically (extra ``femkron[io]``).
+
+        Read it back with :func:`femkron.load_solution`, bit for bit.
+        """
+        from .. import io
+
+        return io.save_solution(self, path, name=name)
+
+    def animate(self, path, fps=10, **kwargs):
+        """Write the snapshots as an animation (``.gif`` by Pillow; ``.mp4`` with ffmpeg).
+
+        See :func:`femkron.plot.animate`; returns the path written.
+        """
+        from .. import plot
+
+        return plot.animate(self, path, fps=fps, **kwargs)

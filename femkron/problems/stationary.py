@@ -26,6 +26,7 @@ from ..errors import FemkronTypeError, FemkronValueError
 from ..linalg.solve import LOCAL_METHODS, METHODS, make_solver
 from .linear_system import LinearSystem, _is_negative_number, check_problem_size
 from .solution import Solution
+from .union_problems import BoxUnion, union_poisson
 
 __all__ = ["poisson", "helmholtz"]
 
@@ -45,7 +46,7 @@ def _solve_problem(V, f, kappa, bc, method, rtol, sigma, maxiter, coefficient, q
         rtol=rtol,
         maxiter=maxiter,
         singular=system.singular,
-        fit=system.matrix_free_operator,
+        fit=system.matrix_free_operator,  # curvilinear: nested solve of a radial fit
         krylov="gmres" if system.indefinite else "cg",
     )
     uc = solver.solve(system.b)
@@ -55,7 +56,9 @@ def _solve_problem(V, f, kappa, bc, method, rtol, sigma, maxiter, coefficient, q
     coefficient_info = dict(system.coefficient_info)
     if info.method.startswith("fdm-"):
         coefficient_info["preconditioner"] = info.note
-    return Solution(system.V, u, info, problem=name, coefficient=coefficient_info)
+    return Solution(
+        system.V, u, info, problem=name, coefficient=coefficient_info, conditions=system.bcs
+    )
 
 
 def poisson(
@@ -76,7 +79,10 @@ def poisson(
 
     Parameters
     ----------
-    V : TensorSpace
+    V : TensorSpace or BoxUnion
+        A union of boxes is solved exactly per box and glued by a Schur complement
+        (:mod:`femkron.problems.union_problems`); it returns a
+        :class:`~femkron.UnionSolution`.
     f : number, callable ``f(x, y, ...)`` or tuple of per-axis callables
     kappa : number, tuple, callable or Anisotropic
         A number; a tuple ``(a, b[, c])`` of per-axis factors (the *separable* scalar
@@ -106,7 +112,7 @@ def poisson(
         ``matfree``.  All three use the same Gauss rule and give the same discrete
         operator up to the truncation tolerance.
     quad : int, optional
-        Gauss points per cell for variable coefficients (default ``p + 2``).
+        Gauss points per cell for variable coefficients (default ``p + 1``).
     tol : float
         Truncation tolerance of the low-rank expansion.
     **petsc_options
@@ -139,6 +145,8 @@ def poisson(
     >>> sol.info.method, sol.coefficient["path"], bool(sol.error(ex) < 1e-4)
     ('fdm-cg', 'matfree', True)
     """
+    if isinstance(V, BoxUnion):  # a union of boxes: problems/union_problems.py
+        return union_poisson(V, f, kappa, bc, method, rtol, sigma, maxiter)
     check_choice(method, "method", METHODS)
     if method == "petsc":
         from ..petsc.problem import poisson as petsc_poisson
@@ -192,6 +200,8 @@ def helmholtz(
     True
     """
     k = as_real(wavenumber, "wavenumber", nonnegative=True)
+    if isinstance(V, BoxUnion):  # a union of boxes: problems/union_problems.py
+        return union_poisson(V, f, kappa, bc, method, rtol, -k * k, maxiter, "helmholtz")
     return _solve_problem(
         V, f, kappa, bc, method, rtol, -k * k, maxiter, coefficient, quad, tol, "helmholtz"
     )

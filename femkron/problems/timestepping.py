@@ -26,8 +26,10 @@ import numpy as np
 
 from .._validate import as_int, as_real, as_vector, check_choice, check_vectors, is_number
 from ..errors import FemkronTypeError, FemkronValueError, StructureError
-from ..fem.tensor import as_tensor_space, is_constant_coefficient, mass, stiffness
+from ..fem.bc import BoundaryConditions
+from ..fem.tensor import as_tensor_space, is_constant_coefficient, load_vector, mass, stiffness
 from ..kron.diagonalize import FastDiagonalization
+from ..kron.nested import NestedDiagonalization
 from ..kron.operator import apply_axis
 from ..kron.structure import pencils
 from ..linalg.info import SolveInfo
@@ -35,6 +37,8 @@ from ..linalg.krylov import relative_residual
 from ..linalg.solve import LOCAL_METHODS, make_solver
 from .linear_system import LinearSystem
 from .solution import HeatSolution
+from .timedata import at_time, conditions_at, conditions_take_time, takes_time
+from .union_problems import BoxUnion, union_heat
 
 __all__ = ["heat", "SCHEMES", "MAX_STEPS"]
 
@@ -87,8 +91,19 @@ def heat(
     the 1D pencils for a constant κ, by Lanczos otherwise); a longer step is refused unless
     ``allow_unstable=True`` (to watch the instability grow, as a course lab does).
 
-    Boundary data and ``f`` are constant in time.  A tqdm progress bar runs over the steps
-    (``progress=None``: only on a terminal; ``True``/``False`` force it).
+    ``f`` and the boundary data may depend on time: a callable whose last argument is ``t``
+    (``f(x, y, t)``, ``Dirichlet(lambda x, y, t: ...)``; see
+    :func:`femkron.problems.timedata.takes_time` for how the signature is read) is evaluated
+    at every step; a callable of the coordinates alone, a number or a field is constant.  The
+    θ-scheme then takes the load ``θ f(tⁿ⁺¹) + (1-θ) f(tⁿ)`` (and so the boundary loads) and
+    the Dirichlet lifting ``G`` at ``tⁿ⁺¹``: on the free rows of the full system,
+    ``M (uⁿ⁺¹ - uⁿ) + dt A (θ uⁿ⁺¹ + (1-θ) uⁿ) = dt (θ Fⁿ⁺¹ + (1-θ) Fⁿ)`` with
+    ``uⁿ = wⁿ + Gⁿ`` — so Crank–Nicolson stays second order with moving boundary data (the
+    term ``M_fb (Gⁿ⁺¹ - Gⁿ)`` is kept).  The step operator does not change and is set up
+    once.  ``scheme="modal"`` needs data constant in time.
+
+    A tqdm progress bar runs over the steps (``progress=None``: only on a terminal;
+    ``True``/``False`` force it).
 
     Returns
     -------
@@ -102,8 +117,9 @@ def heat(
     Raises
     ------
     FemkronValueError
-        For a bad argument, or (``reason="unstable"``) a step beyond the stability bound of
-        a θ-scheme with ``theta < 1/2``.
+        For a bad argument, (``reason="unstable"``) a step beyond the stability bound of
+        a θ-scheme with ``theta < 1/2``, or (``reason="time-dependent"``) data that depend
+        on time with ``scheme="modal"``.
 
     Examples
     --------
@@ -124,6 +140,8 @@ def heat(
     """
     from tqdm.auto import tqdm
 
+    if isinstance(V, BoxUnion):  # a union of boxes: problems/union_problems.py
+        return union_heat(V, u0, t_end, dt, theta, bc, f, kappa, method, snapshots, rtol, scheme)
     V = as_tensor_space(V)
     t_end = as_real(t_end, "t_end", nonnegative=True)
     dt = as_real(dt, "dt", positive=True)
@@ -148,7 +166,21 @@ def heat(
         )
     check_vectors(V.ndofs, snapshots, f"{snapshots} snapshots of {V.ndofs} dofs")
     dt_eff = t_end / steps if steps else dt
-    system = LinearSystem(V, f, kappa, bc, coefficient=coefficient, check_compatible=False)
+    moving = takes_time(f, V.dim, "f") or conditions_take_time(bc, V.dim)
+    if moving and scheme == "modal":
+        raise FemkronValueError(
+            "scheme='modal' needs f and boundary data constant in time; f or a boundary "
+            "datum takes t (its last argument): use scheme='theta'",
+            reason="time-dependent",
+        )
+    system = LinearSystem(
+        V,
+        at_time(f, 0.0, V.dim, "f"),
+        kappa,
+        conditions_at(bc, 0.0, V.dim),
+        coefficient=coefficient,
+        check_compatible=False,
+    )
     bcs = system.bcs
     if callable(u0) or is_number(u0):
         U0 = V.interpolate(u0).reshape(-1)
@@ -163,9 +195,9 @@ def heat(
     def time_of(n):  # exactly t_end at n = steps
         return t_end * (n / steps) if steps else 0.0
 
-    def record(n, wc):
+    def record(n, wc, lift=system.lift):
         times.append(time_of(n))
-        frames.append(bcs.extend(wc, system.lift).reshape(V.shape))
+        frames.append(bcs.extend(wc, lift).reshape(V.shape))
 
     disable = None if progress is None else not progress
     t0 = time.perf_counter()
@@ -174,7 +206,7 @@ def heat(
         Mc = bcs.constrain(mass(V))
         w_hat = _to_modes(fdm, Mc @ w)
         g_hat = _to_modes(fdm, system.b)
-        lam = fdm.lam_grid.reshape(-1)
+        lam = _modal_eigenvalues(fdm)
         zero = np.abs(lam) <= 1e-11 * np.abs(lam).max()
         safe = np.where(zero, 1.0, lam)
         for n in tqdm(list(save_at), desc="heat snapshots", disable=disable, leave=False):
@@ -186,7 +218,8 @@ def heat(
             "modal",
             residual=0.0,
             setup_seconds=fdm.setup_seconds,
-            note="exact in time in the fdm eigenbasis",
+            note="exact in time in the "
+            + ("nested eigenbasis" if isinstance(fdm, NestedDiagonalization) else "fdm eigenbasis"),
         )
         info.seconds = time.perf_counter() - t0
         return HeatSolution(V, times, frames, info, 0, dt=dt_eff)
@@ -201,12 +234,20 @@ def heat(
     for _ in save_at[: 1 if steps else snapshots]:  # t_end = 0: every snapshot is u0
         record(0, w)
     rhs_const = dt_eff * system.b
+    data = _TimeData(system, f, bc) if moving else None
+    previous = (system.b, system.lift)
     rhs = None
     for n in tqdm(range(1, steps + 1), desc="heat steps", disable=disable, leave=False):
-        rhs = right @ w + rhs_const
+        if data is None:
+            rhs = right @ w + rhs_const
+        else:  # θ F(tⁿ⁺¹) + (1-θ) F(tⁿ), the lifting at tⁿ⁺¹ and its mass term
+            current = data.at(time_of(n))
+            rhs = right @ w + dt_eff * (theta * current[0] + (1.0 - theta) * previous[0])
+            rhs = rhs - data.mass_change(previous[1], current[1])
+            previous = current
         w = solver.solve(rhs, w)
         if n % every == 0:
-            record(n, w)
+            record(n, w, previous[1])
     info = solver.info  # iterations: the Krylov iterations of all steps (0: direct, fdm)
     info.seconds = time.perf_counter() - t0
     # the true relative residual of the last step (one operator product), never NaN
@@ -215,6 +256,55 @@ def heat(
         part for part in (info.note, f"{steps} steps, residual of the last one") if part
     )
     return HeatSolution(V, times, frames, info, steps, dt=dt_eff)
+
+
+class _TimeData:
+    """The data of the θ-scheme at a time ``t``: ``(b(t), G(t))``.
+
+    ``b(t) = (⊗P)ᵀ (F(t) - A G(t))`` on the free dofs, ``F`` the load of ``f(·, t)`` and the
+    Neumann/Robin face loads at ``t``, ``G(t)`` the full-size Dirichlet lifting (or None).
+    The parts constant in time are computed once.
+    """
+
+    def __init__(self, system, f, bc):
+        V = self.V = system.V
+        self.system = system
+        self.f, self.bc = f, bc
+        self.f_moves = takes_time(f, V.dim, "f")
+        self.bc_moves = conditions_take_time(bc, V.dim)
+        self._load = None if self.f_moves else load_vector(V, f)
+        self._bc_part = None if self.bc_moves else self._boundary_part(system.bcs)
+        self._mass = None
+
+    def _boundary_part(self, bcs):
+        """``(face loads - A G, G)`` of the conditions ``bcs`` (full size, or zeros)."""
+        out = np.zeros(self.V.ndofs)
+        extra = bcs.boundary_load()
+        if extra is not None:
+            out += extra
+        lift = bcs.boundary_values()
+        if lift is not None:
+            out -= self.system.A_full @ lift
+        return out, lift
+
+    def at(self, t):
+        V = self.V
+        load = load_vector(V, at_time(self.f, t, V.dim, "f")) if self.f_moves else self._load
+        if self.bc_moves:
+            bcs = BoundaryConditions(V, conditions_at(self.bc, t, V.dim))
+            part, lift = self._boundary_part(bcs)
+        else:
+            part, lift = self._bc_part
+        return self.system.bcs.restrict(load + part), lift
+
+    def mass_change(self, old, new):
+        """``(⊗P)ᵀ M (G_new - G_old)``: the free rows of the mass times the lifting's change."""
+        if old is None and new is None:
+            return 0.0
+        if self._mass is None:
+            self._mass = mass(self.V)
+        change = (0.0 if new is None else new) - (0.0 if old is None else old)
+        return self.system.bcs.restrict(self._mass @ np.broadcast_to(change, (self.V.ndofs,)))
 
 
 def _number_of_steps(t_end, dt, snapshots):
@@ -264,7 +354,7 @@ def _largest_eigenvalue(system, Mc, kappa):
     n = system.A.shape[0]
     if n == 0:
         return 0.0
-    if is_constant_coefficient(kappa):
+    if is_constant_coefficient(kappa) and not system.V.coordinates.curvilinear:
         try:
             Ks, Ms, sigma = pencils(_constant_operator(system.V, system.bcs, kappa), True)
         except StructureError:
@@ -314,8 +404,13 @@ def _modal_basis(V, bcs, kappa):
     """Fast diagonalization of the constrained constant-coefficient stiffness.
 
     It is taken against the plain 1D masses (so that the eigenbasis is M-orthonormal), from the
-    carried pencils.
+    carried pencils.  In curvilinear coordinates the metric mass is no product of plain 1D
+    masses: the eigenbasis is that of the nested diagonalization of the pencil ``(A, M)``
+    (angular transforms, then one dense radial eigenproblem per distinct mode pencil).
     """
+    if V.coordinates.curvilinear:
+        A = _constant_operator(V, bcs, kappa)
+        return NestedDiagonalization(A, mass=bcs.constrain(mass(V)))
     Ks, Ms, sigma = pencils(_constant_operator(V, bcs, kappa), split_1d=True)  # carried
     return FastDiagonalization(stiffness=Ks, masses=Ms, sigma=sigma, singular=bcs.singular)
 
@@ -339,11 +434,22 @@ def _by_axes(factors, v, shape):
     return U.reshape(-1)
 
 
+def _modal_eigenvalues(fdm):
+    if isinstance(fdm, NestedDiagonalization):  # (modes, radial) with zeros as padding
+        return fdm.modal_eigenvalues().reshape(-1)
+    return fdm.lam_grid.reshape(-1)
+
+
 def _to_modes(fdm, v):
+    """The eigen-coordinates of ``v = M x`` (``Sᵀ v``: the basis is M-orthonormal)."""
+    if isinstance(fdm, NestedDiagonalization):
+        return fdm.modal_coefficients(v).reshape(-1)
     return _by_axes(fdm.St, v, fdm.shape1d)
 
 
 def _from_modes(fdm, v):
+    if isinstance(fdm, NestedDiagonalization):
+        return fdm.from_modal(np.reshape(v, fdm.modal_eigenvalues().shape))
     return _by_axes(fdm.S, v, fdm.shape1d)
 
 
@@ -357,7 +463,8 @@ def _mass_like(system):
 
 def _step_solver(system, left, theta_dt, method, rtol):
     """The solver of ``left = M + θ dt A``, set up once for every step."""
-    fit = _shifted_fit(system, theta_dt)
+    # (curvilinear spaces: no matrix-free fit; their operators are weighted Kronecker sums)
+    fit = None if system.V.coordinates.curvilinear else _shifted_fit(system, theta_dt)
     return make_solver(left, method, rtol=rtol, fit=fit, check=False)
 
 
@@ -372,6 +479,8 @@ def _shifted_fit(system, theta_dt):
 
 
 def _select_free(bcs, u):
+    if getattr(bcs, "poles", ()):  # curvilinear poles: one value each (fem/bc.py)
+        return bcs.select(u)
     U = np.asarray(u).reshape(bcs.V.shape)
     for d in range(bcs.V.dim):
         U = np.take(U, bcs.free_dofs(d), axis=d)

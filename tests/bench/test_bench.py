@@ -100,14 +100,17 @@ def test_bench_kappa_cli_tiny(tmp_path, capsys):
     code = main([*argv, "--no-progress", "--json", str(out_json), "--plot", str(out_png)])
     assert code == 0
     text = capsys.readouterr().out
-    assert "fdm-cg" in text and "iteration spread" in text
+    assert "femkron" in text and "iteration spread" in text
     data = json.loads(out_json.read_text())
     rows = [r for r in data["rows"] if r["kind"] == "kappa"]
-    assert {(r["order"], r["method"]) for r in rows} == {
-        (p, m) for p in (1, 2) for m in ("fdm-cg", "amg")
+    # the default --dims 2 3: 2D and 3D, each order with both methods
+    assert {(r["dim"], r["order"], r["method"]) for r in rows} == {
+        (d, p, m) for d in (2, 3) for p in (1, 2) for m in ("femkron", "amg")
     }
     for r in rows:
         assert r["residual"] <= 1e-8 and r["max_diff"] < 1e-6
+        assert len(r["times"]) == 1 and r["best"] == min(r["times"])
     names = {g["target"] for g in data["targets"]}
-    assert "2D Q2 variable κ: pyamg SA-CG / fdm-CG" in names
+    assert "2D Q2 variable κ: pyamg SA-CG / femkron" in names
+    assert "3D Q1 variable κ: pyamg SA-CG / femkron" in names
     assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

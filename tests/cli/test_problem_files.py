@@ -13,7 +13,12 @@ import pytest
 
 import femkron as fk
 from femkron.cli import main
-from femkron.cli.problemfile import DOMAIN_KINDS, ProblemFileError, read_problem
+from femkron.cli.problemfile import (
+    AVAILABLE_DOMAINS,
+    DOMAIN_KINDS,
+    ProblemFileError,
+    read_problem,
+)
 from femkron.cli.solve_file import solve_problem
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -233,9 +238,9 @@ SCHEMA = [
         "p.toml: equation.kind, line 10: kind must be one of",
     ),
     (
-        "nonlinear",
+        "nonlinear kappa of x",  # κ(u) of the solution only
         MIXED.replace('kind = "poisson"', 'kind = "nonlinear_poisson"'),
-        "p.toml: equation.kind, line 10: the equation 'nonlinear_poisson' is not available yet",
+        "p.toml: equation.kappa, line 11: 'x' is not a coordinate",
     ),
     ("no domain", MIXED.replace("[domain]", "[domian]"), "p.toml: domian, line 1: unknown section"),
     (
@@ -244,9 +249,9 @@ SCHEMA = [
         "p.toml: time, line 22: [time] is for kind 'heat'",
     ),
     (
-        "netcdf",
-        MIXED + '[output]\nnetcdf = "u.nc"\n',
-        "p.toml: output.netcdf, line 23: netcdf output is not available yet",
+        "netcdf extension",
+        MIXED + '[output]\nnetcdf = "u.txt"\n',
+        "p.toml: output.netcdf, line 23: netcdf must name a .nc file",
     ),
     (
         "periodic face",
@@ -289,7 +294,7 @@ def test_schema_errors_name_file_key_and_line(capsys, tmp_path, monkeypatch, tex
     assert err.startswith(f"femkron: error: {message}"), err
 
 
-@pytest.mark.parametrize("kind", [k for k in DOMAIN_KINDS if k != "box"])
+@pytest.mark.parametrize("kind", [k for k in DOMAIN_KINDS if k not in AVAILABLE_DOMAINS])
 def test_future_domain_kinds_are_refused_as_not_available_yet(capsys, tmp_path, kind):
     path = write(tmp_path, MIXED.replace('kind = "box"', f'kind = "{kind}"'))
     code, _, err = run(capsys, "solve", path)

@@ -9,7 +9,7 @@ so a mirrored axis, swapped axes or a Fortran-order grid would show up as a mism
 meshes are non-uniform with different nodes per axis precisely so that such errors change the
 matrices.
 
-Quadrature: femkron uses ``q`` Gauss points per cell and axis (``p + 2`` for coefficients,
+Quadrature: femkron uses ``q`` Gauss points per cell and axis (``p + 1`` for coefficients,
 ``p + 1`` for loads); scikit-fem's ``intorder = 2q - 1`` selects the tensor Gauss rule with the
 same ``q`` points (``ceil((intorder + 1) / 2)`` per axis), so the discrete problems are
 identical even for a non-polynomial coefficient, and both codes may differ only by rounding.
@@ -169,12 +169,13 @@ def test_stiffness_and_mass(dim, p):
 def test_variable_coefficient_assembly(dim, p, kappa):
     """fk.assemble with κ (and σ) = scikit-fem with the same Gauss rule.
 
-    κ = 1 + x y² is integrated exactly by both rules; κ = exp(x - y²/2) is not, so it only
-    matches because both codes put the same p + 2 Gauss points in each cell (another rule,
-    e.g. p + 3 points, changes entries by ~4e-6 relative on these meshes: 1e7 × the tolerance).
+    Neither κ = 1 + x y² nor κ = exp(x - y²/2) is integrated exactly by femkron's default
+    rule (p + 1 points per axis, exact to degree 2p + 1), so they only match because both
+    codes put the same Gauss points in each cell (another rule, e.g. p + 3 points, changes
+    entries by ~1e-6 relative on these meshes: 1e6 × the tolerance).
     """
     V, axes = tensor_case(dim, p)
-    q = p + 2  # femkron's default for coefficients
+    q = p + 1  # femkron's default for coefficients
     basis = skfem_basis(dim, p, intorder=2 * q - 1)  # the same q-point Gauss rule
     perm = femkron_order(basis.doflocs, axes)
     sigma = lambda *x: 2.0 + x[0] ** 2 * x[1]  # noqa: E731
@@ -204,7 +205,7 @@ def test_robin_terms(dim, p):
     alpha = 2.5
     face, axis, where = ROBIN_FACE[dim]
     V, axes = tensor_case(dim, p)
-    q = p + 2
+    q = p + 1  # femkron's default for coefficients
     basis = skfem_basis(dim, p, intorder=2 * q - 1)
     perm = femkron_order(basis.doflocs, axes)
     mesh = basis.mesh
@@ -291,7 +292,7 @@ def solve_both(p, level):
     }
     sol = fk.poisson(V, source, kappa=kappa_poly, bc=bc, method="direct", coefficient="assembled")
 
-    basis = skfem_basis(2, p, nodes, intorder=2 * (p + 2) - 1)
+    basis = skfem_basis(2, p, nodes, intorder=2 * (p + 1) - 1)  # femkron's coefficient rule
     mesh = basis.mesh
     fbasis = skfem.FacetBasis(
         mesh,
