@@ -161,7 +161,7 @@ def test_pure_neumann_disk_solution():
     assert abs(_rates(h, errors)[0] - 3) < 0.2
 
 
-@pytest.mark.parametrize("order", [1, 2])
+@pytest.mark.parametrize("order", [1, 2, 3])
 def test_cylinder_manufactured_solution(order):
     # u = exp(x) sin(y) (1 + z²): -Δu = -2 exp(x) sin(y)
     def u(r, t, z):
@@ -196,7 +196,7 @@ def test_cylinder_manufactured_solution(order):
     assert abs(l2 - (order + 1)) < 0.3 and abs(h1 - order) < 0.2
 
 
-@pytest.mark.parametrize("order", [1, 2])
+@pytest.mark.parametrize("order", [1, 2, 3])
 def test_spherical_shell_potential_and_harmonic(order):
     # u = 1/r (potential between spheres) and u = z = r cos θ (through the poles); both harmonic
     cases = [
