@@ -241,17 +241,19 @@ def sample_coefficient(V, coef, name="kappa", quad=None, sign="positive"):
             f"{name} must be a number, a callable {name}(x, y, ...) or a tuple of per-axis "
             f"callables, got {type(coef).__name__}"
         )
-    _check_sign(values, name, sign, pts)
+    _check_sign(values, name, sign, pts, getattr(getattr(V, "coordinates", None), "axes", None))
     return values
 
 
-def _check_sign(values, name, sign, pts):
+def _check_sign(values, name, sign, pts, axes=None):
+    """Refuse values of the wrong sign, naming the point in the space's own coordinates."""
     if sign is None:
         return
     bad = values <= 0 if sign == "positive" else values < 0
     if np.any(bad):
         where = np.unravel_index(int(np.argmin(values)), values.shape)
-        at = ", ".join(f"{axis_label(d)}={pts[d][i]:.4g}" for d, i in enumerate(where))
+        label = (lambda d: axes[d]) if axes is not None and len(axes) == len(where) else axis_label
+        at = ", ".join(f"{label(d)}={pts[d][i]:.4g}" for d, i in enumerate(where))
         rule = "> 0" if sign == "positive" else ">= 0"
         raise FemkronValueError(
             f"{name} must be {rule} at every quadrature point; got {float(values.min()):.4g} "

@@ -58,7 +58,11 @@ def test_scale_run_holds_few_full_size_arrays(monkeypatch):
     r = bench.scale_run(300_000, progress=False, trace=True)
     assert r["transforms"] == ["dst", "dst", "dst"]
     arrays = r["peak_arrays"]
-    assert arrays["load"] == pytest.approx(1.0, abs=0.05)
+    # the load: the one array, its (n × n) inner factor (1/71 here) and, with numpy < 2, the
+    # ufunc's broadcast buffers (a fixed 3 × 64 KiB, 1/16 of this small grid: measured 1.0625
+    # with numpy 1.24, 1.0 with numpy 2; nothing at 10^8)
+    buffers = 3 * 2**16 / (8 * 71**3)
+    assert 1.0 - 0.05 <= arrays["load"] <= 1.0 + 1 / 71 + buffers + 0.01
     assert arrays["setup"] <= 1.5
     assert arrays["solve"] <= 0.05
     assert arrays["residual"] <= 1.0

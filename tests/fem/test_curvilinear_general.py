@@ -302,3 +302,9 @@ def test_3d_nonseparable_kappa_converges_through_the_poles(system):
     rates = np.log2(np.array(errs[:-1]) / errs[1:])
     assert np.all(rates > 1.75), (rates, errs)
     assert max(its) <= 25, its
+
+
+def test_a_negative_coefficient_is_named_in_the_space_coordinates():
+    D = fk.TensorSpace.disk(radius=1.0, cells=(4, 16), order=2)
+    with pytest.raises(fk.FemkronValueError, match=r"at \(r=.*, theta=.*\)"):
+        fk.poisson(D, 1.0, kappa=lambda r, t: r * np.cos(t))
