@@ -111,8 +111,11 @@ class Branch:
     bordered_solves : int
         Solves of the whole bordered system, where those with ``F_u`` failed (near a fold).
     stopped : str
-        Why the continuation stopped: ``"range"`` (λ left the interval), ``"max_steps"``
-        or ``"norm"`` (``‖u‖`` passed ``max_norm``).
+        Why the continuation stopped: ``"range"`` (λ left the interval), ``"max_steps"``,
+        ``"norm"`` (``‖u‖`` passed ``max_norm``) or ``"step-too-small"`` (the step fell below
+        ``ds_min`` after at least one accepted step: the corrector failed or the branch turned
+        too sharply, e.g. where the source stops existing or ``‖u‖`` grows without bound;
+        the branch up to there is returned).
     seconds : float
     """
 
@@ -424,6 +427,9 @@ def continuation(
         disable=None if progress is None else not progress,
         leave=False,
     )
+    # far along a branch (‖u‖ growing without bound) the trial points overflow; the corrector
+    # then fails and the step shrinks, which is the handling: no floating-point warnings
+    saved = np.seterr(over="ignore", invalid="ignore", divide="ignore")
     try:
         while branch.steps < max_steps:
             out = _corrector(P, u, lams[-1], tu, tl, step, tol, maxiter)
@@ -432,6 +438,12 @@ def continuation(
                 t_new = _tangent(P, out[0], out[1], tu, tl)
             if out is None or t_new is None or P.dot((tu, tl), t_new) < TURN_COS:
                 step *= 0.5
+                if step < ds_min and branch.steps > 0:
+                    # the branch traced so far (a fold included) is returned, not lost: e.g.
+                    # Bratu's upper branch runs back towards λ = 0 with ‖u‖ growing without
+                    # bound, so λ never leaves the interval
+                    stopped = "step-too-small"
+                    break
                 if step < ds_min:
                     err = ConvergenceError(
                         f"continuation cannot continue past λ = {lams[-1]:.6g} "
@@ -479,6 +491,7 @@ def continuation(
                 stopped = "norm"
                 break
     finally:
+        np.seterr(**saved)
         bar.close()
     branch.lam = np.array(lams)
     branch.norm = np.array(norms)

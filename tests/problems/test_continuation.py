@@ -6,6 +6,7 @@ the rate at which the discrete fold converges to it, measured on three meshes pe
 linear source whose whole branch is one sparse solve per point (scipy); failures."""
 
 import math
+import warnings
 
 import matplotlib
 import numpy as np
@@ -108,11 +109,12 @@ def test_no_direction_at_a_singular_start():
 
 
 def test_cannot_continue_where_the_source_stops():
-    # √λ is not defined below 0: the branch ends at λ = 0 and the step shrinks to ds_min
+    # √λ is not defined below 0: the branch ends at λ = 0 and the step shrinks to ds_min; the
+    # branch traced down to there is returned, its last λ within a few ds_min of 0
     V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=4, order=1)
-    with pytest.raises(fk.ConvergenceError) as err:
-        fk.continuation(V, lambda u, lam: np.sqrt(lam) * (1 + u), lam=(1.0, -1.0), ds=0.3)
-    assert err.value.reason == "step-too-small"
+    br = fk.continuation(V, lambda u, lam: np.sqrt(lam) * (1 + u), lam=(1.0, -1.0), ds=0.3)
+    assert br.stopped == "step-too-small" and br.steps > 0
+    assert 0.0 <= br.lam[-1] < br.lam[0] and br.lam[-1] < 0.3
 
 
 def test_no_solution_at_the_start():
@@ -199,3 +201,17 @@ def test_fold_is_a_singular_point_of_the_independently_assembled_jacobian():
     low, high = (spectrum(s, 5.0) for s in br.solutions)
     assert low[0] > 0.1 * mu1
     assert high[0] < -0.1 * mu1 and high[1] > 0.1 * mu1
+
+
+def test_a_branch_that_runs_off_is_returned_with_its_fold():
+    # Bratu without max_norm: past the fold the upper branch runs back towards λ = 0 with
+    # ‖u‖ growing without bound, so λ never leaves (0, 8); the continuation must return the
+    # branch (fold included: the Q1 8×8 fold 6.89217 of the refinement test) when the step
+    # shrinks below ds_min there, quietly (overflowing trial points are handled, not warned)
+    V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=8, order=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        br = fk.continuation(V, lambda u, lam: lam * np.exp(u), lam=(0.0, 8.0), max_steps=200)
+    assert br.stopped == "step-too-small"
+    assert br.fold == pytest.approx(6.89217, abs=1e-4)
+    assert br.norm[-1] > 10 * br.norm[np.argmax(br.lam)]
