@@ -60,6 +60,7 @@ from .cost import (
     general_plan,
     is_matrix_free,
     lu_nbytes,
+    nested_applies,
     separable,
     solver_nbytes,
 )
@@ -225,11 +226,11 @@ def make_solver(
     if method == "fdm" and is_matrix_free(A) and _cartesian(A):  # the cost model (linalg/cost)
         if callable(fit) and not hasattr(fit, "shape"):
             fit = fit()  # made on demand; for a matrix-free operator, usually A itself
-    if method == "fdm" and (fit is None or fit is A) and is_matrix_free(A) and _cartesian(A):
-        plan = general_plan(A, rtol)
-        if asked == "auto" and plan.preconditioner == "amg" and not singular:
-            method = "amg"
-        note = "; ".join(s for s in (note, plan.note) if s)
+        if fit is None or fit is A:
+            plan = general_plan(A, rtol)
+            if asked == "auto" and plan.preconditioner == "amg" and not singular:
+                method = "amg"
+            note = "; ".join(s for s in (note, plan.note) if s)
     if method == "fdm" and exact and _nested_instead(A):
         method = "nested"  # fdm generalised: one axis solved banded per mode (kron/nested.py)
     elif method == "fdm" and isinstance(A, PoleConstrainedOperator):
@@ -351,8 +352,6 @@ def make_solver(
 
 def _nested_instead(A):
     """``method="fdm"`` on an operator that is nested but not separable: nested solves it."""
-    from .cost import nested_applies
-
     if isinstance(A, PoleConstrainedOperator):
         return nested_applies(A)[0]
     if not isinstance(A, KronOperator):
