@@ -36,7 +36,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._limits import check_allocation
-from ..kron.operator import KronOperator, apply_axis
+from ..kron._apply import csr_apply3
+from ..kron.operator import KronOperator
 from .bc import BoundaryConditions
 from .coefficients import weighted_coefficients
 from .tensor import as_tensor_space
@@ -93,10 +94,11 @@ class _ScatterAxis:
     The compact 1D pattern (the free dofs that share a cell), and per basis kind (values
     ``"v"``, derivatives ``"d"``) the sparse map ``P`` from the Gauss points of the axis to
     the pattern's entries: ``P[(i, j), (K, g)] = T(g, a) T(g, c)`` summed over the local
-    pairs ``(a, c)`` of cell ``K`` with dofs ``(i, j)`` (``T`` the reference table).
+    pairs ``(a, c)`` of cell ``K`` with dofs ``(i, j)`` (``T`` the reference table), for the
+    entries of the symmetric half ``i <= j`` (``half``: the half entry of every entry).
     """
 
-    def __init__(self, space, P, q):
+    def __init__(self, space, P, q, weights=None, jac=None):
         dmap, m = _dof_map(P, space.ndofs)
         loc = dmap[space.cell_dofs]  # (cells, s)
         cells, s = loc.shape
@@ -114,21 +116,60 @@ class _ScatterAxis:
         self.rownnz = np.diff(self.indptr)
         self.row_of = row_of  # the row of every compact entry
         self.local = np.arange(self.nnz, dtype=np.int64) - self.indptr[row_of]  # within row
-        pos = np.searchsorted(union, np.where(valid, keys, union[0] if union.size else 0))
+        # the symmetric half: an entry (i, j) and its mirror (j, i) have the same value on
+        # every axis (T(g, a) T(g, c) is symmetric in a, c), so the maps are built for the
+        # entries with i <= j only, and every entry knows its half entry
+        upper = self.indices >= row_of
+        half_keys = union[upper]
+        self.nhalf = int(half_keys.size)
+        lo_ = np.minimum(row_of, self.indices)
+        hi_ = np.maximum(row_of, self.indices)
+        self.half = np.searchsorted(half_keys, lo_ * max(m, 1) + hi_)
+        pos = np.searchsorted(half_keys, np.where(valid, keys, union[0] if union.size else 0))
         B, Dr = reference_tables(space, q)
         self.maps = {}
-        e_idx, a_idx, c_idx = np.nonzero(valid)
+        upper_pair = valid & (rows <= cols)
+        e_idx, a_idx, c_idx = np.nonzero(upper_pair)
         prow = pos[e_idx, a_idx, c_idx]
         for kind, T in (("v", B), ("d", Dr)):
             vals = T[:, a_idx] * T[:, c_idx]  # (q, entries)
             gcol = e_idx[None, :] * q + np.arange(q)[:, None]
+            if weights is not None:  # weights (and 1/J² on derivatives) folded into the map
+                vals = vals * (weights if kind == "v" else weights / jac**2)[gcol]
             Pk = sp.coo_matrix(
                 (vals.ravel(), (np.broadcast_to(prow, vals.shape).ravel(), gcol.ravel())),
-                shape=(self.nnz, cells * q),
+                shape=(self.nhalf, cells * q),
             ).tocsr()
             Pk.sum_duplicates()
             Pk.sort_indices()
             self.maps[kind] = Pk
+        self._blocks = {}
+
+    def apply(self, kind, X, axis):
+        """``maps[kind]`` along ``axis`` of ``X`` (the block-diagonal forms kept for reuse)."""
+        A = self.maps[kind]
+        shape = X.shape
+        a = int(np.prod(shape[:axis], dtype=np.int64))
+        b = int(np.prod(shape[axis + 1 :], dtype=np.int64))
+        U3 = np.ascontiguousarray(X).reshape(a, shape[axis], b)
+
+        def block(c):
+            if (kind, c) not in self._blocks:
+                self._blocks[kind, c] = sp.kron(sp.identity(c, format="csr"), A, format="csr")
+            return self._blocks[kind, c]
+
+        out = csr_apply3(A, U3, a, shape[axis], b, block=block)
+        return out.reshape(shape[:axis] + (A.shape[0],) + shape[axis + 1 :])
+
+
+def scatter_axes(V, Ps, quad, scales=None):
+    """The :class:`_ScatterAxis` of every axis; ``scales = (weights, jac)`` folds them in."""
+    if scales is None:
+        return [_ScatterAxis(s, P, q) for s, P, q in zip(V.spaces, Ps, quad)]
+    weights, jac = scales
+    return [
+        _ScatterAxis(s, P, q, w, j) for s, P, q, w, j in zip(V.spaces, Ps, quad, weights, jac)
+    ]
 
 
 def _pattern_matrix(ax):
@@ -181,7 +222,7 @@ def _inner_values(axes, terms, lo, hi):
             # their input, so e.g. the last axis maps it once by values, once by derivatives
             ident = (id(X), kinds[e])
             if ident not in done:
-                done[ident] = apply_axis(axes[e].maps[kinds[e]], X, e)
+                done[ident] = axes[e].apply(kinds[e], X, e)
             Y = done[ident]
             key = kinds[:e]
             if key in merged:
@@ -197,15 +238,22 @@ def _fill_values(axes, terms, data):
 
     Every entry of the global matrix is ``Σ_q c(q) Π_e T_e(q_e, i_e) T_e(q_e, j_e)``: the
     Kronecker product of the per-axis maps ``P_e`` (Gauss points → 1D pattern entries)
-    applied to ``c``.  The outer axis is cut into chunks of its pattern entries; per chunk
-    the inner axes are applied to the slab of Gauss points the chunk needs, the outer map
-    to that, and the chunk's values (in Kronecker order) are scattered to their CSR
-    positions, all in cache-sized pieces: no full-size temporary.
+    applied to ``c``.  Each factor is symmetric in ``(i_e, j_e)``, so the products are
+    formed on the symmetric halves of the 1D patterns only (``2^D`` to ``3^D`` times fewer
+    values than the matrix has) and every matrix entry is then read from its half entry.
+    The outer axis is cut into chunks of its rows; per chunk the inner axes are applied to
+    the slab of Gauss points the chunk needs, the outer map to that, and the chunk's values
+    are gathered in CSR order straight into ``data``: no full-size temporary.  The gather
+    indices of a chunk depend only on its rows' lengths, so chunks of interior rows share
+    them.
     """
     ax0 = axes[0]
     pos_in, ptr_in, len_in = _csr_positions(axes[1:])
     nnz_in = pos_in.size
-    base0 = ax0.indptr[ax0.row_of] * nnz_in  # CSR start of the rows (i0, ·)
+    half_in = np.zeros(1, dtype=np.int64)  # half entry of every inner entry (Kronecker order)
+    for ax in axes[1:]:
+        half_in = (half_in[:, None] * ax.nhalf + ax.half[None, :]).ravel()
+    nhalf_in = int(np.prod([ax.nhalf for ax in axes[1:]], dtype=np.int64))
     width = int(ax0.rownnz.max()) + 1
     key = ax0.rownnz[ax0.row_of] * width + ax0.local
     shift = pos_in - ptr_in
@@ -213,35 +261,76 @@ def _fill_values(axes, terms, data):
     for k in np.unique(key):
         lenA, kA = divmod(int(k), width)
         inner[int(k)] = lenA * ptr_in + kA * len_in + shift
-    kinds0 = sorted({kinds[0] for _, kinds in terms})
-    maps0 = {k: ax0.maps[k] for k in kinds0}
     # chunks of whole rows of the outer pattern, about SLAB_ENTRIES values each
     rows_per = max(1, SLAB_ENTRIES // max(nnz_in * int(ax0.rownnz.max()), 1))
+    gathers = {}
+    for r0, r1, h0, F in half_chunks(axes, terms, rows_per):
+        e0, e1 = int(ax0.indptr[r0]), int(ax0.indptr[r1])
+        ident = (ax0.rownnz[r0:r1].tobytes(), (ax0.half[e0:e1] - h0).tobytes())
+        gather = gathers.get(ident)
+        if gather is None:
+            gather = gathers[ident] = _chunk_gather(
+                ax0, key, inner, half_in, nhalf_in, r0, r1, h0
+            )
+        start = int(ax0.indptr[r0]) * nnz_in
+        np.take(F, gather, out=data[start : start + gather.size], mode="clip")
+
+
+def half_chunks(axes, terms, rows_per):
+    """The values on the symmetric half patterns, per chunk of ``rows_per`` outer rows.
+
+    Yields ``(r0, r1, h0, F)``: the outer rows ``r0:r1``, the first outer half entry ``h0``
+    they read, and ``F``, the flat values of half entries ``h0, h0 + 1, …`` of the outer axis
+    times all half entries of the inner axes (Kronecker order), followed by one zero (the
+    value of an entry outside the pattern).
+    """
+    ax0 = axes[0]
+    maps0 = {k: ax0.maps[k] for k in sorted({kinds[0] for _, kinds in terms})}
     for r0 in range(0, ax0.m, rows_per):
         r1 = min(ax0.m, r0 + rows_per)
         e0, e1 = int(ax0.indptr[r0]), int(ax0.indptr[r1])
         if e1 == e0:
             continue
-        sub = {k: P[e0:e1] for k, P in maps0.items()}
+        h = ax0.half[e0:e1]
+        h0, h1 = int(h.min()), int(h.max()) + 1
+        sub = {k: P[h0:h1] for k, P in maps0.items()}
         lo = min(int(P.indices.min()) for P in sub.values() if P.nnz)
         hi = max(int(P.indices.max()) for P in sub.values() if P.nnz) + 1
         Y = _inner_values(axes, terms, lo, hi)
-        out = None
+        F = None
         for k, P in sub.items():
             part = P[:, lo:hi] @ Y[k]
-            out = part if out is None else out + part
-        kc = key[e0:e1]
-        for k in np.unique(kc):
-            members = np.flatnonzero(kc == k)
-            idx = base0[e0 + members][:, None] + inner[int(k)][None, :]
-            data[idx] = out[members]
+            if F is None:
+                F = np.empty(part.size + 1)
+                F[:-1] = part.ravel()
+                F[-1] = 0.0
+            else:
+                F[:-1] += part.ravel()
+        yield r0, r1, h0, F
 
 
-def assemble_weighted(V, c, c_sigma, quad, bcs=None):
+def _chunk_gather(ax0, key, inner, half_in, nhalf_in, r0, r1, h0):
+    """For the CSR entries of outer rows ``r0:r1``, their places in the chunk's half values."""
+    nnz_in = half_in.size
+    e0, e1 = int(ax0.indptr[r0]), int(ax0.indptr[r1])
+    base = (ax0.indptr[ax0.row_of[e0:e1]] - ax0.indptr[r0]) * nnz_in
+    gather = np.empty((e1 - e0) * nnz_in, dtype=np.intp)
+    kc = key[e0:e1]
+    for k in np.unique(kc):
+        members = np.flatnonzero(kc == k)
+        at = base[members][:, None] + inner[int(k)][None, :]
+        src = (ax0.half[e0 + members] - h0)[:, None] * nhalf_in + half_in[None, :]
+        gather[at.ravel()] = src.ravel()
+    return gather
+
+
+def assemble_weighted(V, c, c_sigma, quad, bcs=None, scales=None):
     """Assemble from weighted coefficients at the Gauss points as canonical CSR.
 
-    The coefficients are those of :func:`femkron.coefficients.weighted_coefficients`; the
-    result is ``Σ_d (⊗B..D_d..B)ᵀ diag(c_d) (⊗B..D_d..B) + (⊗B)ᵀ diag(c_sigma) (⊗B)`` on the
+    The coefficients are those of :func:`femkron.coefficients.weighted_coefficients` (or,
+    with ``scales = (weights, jac)``, the per-axis Gauss weights and Jacobians of
+    :func:`~femkron.fem.coefficients.gauss_weights`, the unweighted coefficients: the weights
+    are then folded into the per-axis maps); the result is ``Σ_d (⊗B..D_d..B)ᵀ diag(c_d) (⊗B..D_d..B) + (⊗B)ᵀ diag(c_sigma) (⊗B)`` on the
     free dofs of ``bcs`` (``None``: all dofs), Robin terms of ``bcs`` added.
 
     The element matrices are never formed one by one: every entry of the global matrix is
@@ -264,7 +353,7 @@ def assemble_weighted(V, c, c_sigma, quad, bcs=None):
     bcs = as_conditions(V, bcs)
     D = V.dim
     Ps = bcs.P if bcs is not None else [None] * D
-    axes = [_ScatterAxis(s, P, q) for s, P, q in zip(V.spaces, Ps, quad)]
+    axes = scatter_axes(V, Ps, quad, scales)
     nnz = int(np.prod([ax.nnz for ax in axes], dtype=np.int64))
     n = int(np.prod([ax.m for ax in axes], dtype=np.int64))
     index_bytes = 4 if max(nnz, n) < 2**31 else 8

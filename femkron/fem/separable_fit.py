@@ -27,7 +27,7 @@ from .._validate import check_choice
 from ..errors import FemkronTypeError, FemkronValueError
 from ..kron.diagonalize import FFT_WORKERS, FastDiagonalization
 from ..kron.operator import apply_axis
-from .coefficients import axis_shape
+from .coefficients import axis_shape, outer_product
 
 __all__ = ["SeparablePreconditioner"]
 
@@ -213,13 +213,14 @@ class SeparablePreconditioner:
             else:
                 mean = sum(ratios) / D
             np.exp(mean, out=mean)
-            mean *= g.W
-            rq = mean
-            num, den = rq, g.W
+            for e in range(D):  # times the tensor of weights, without forming it
+                mean *= g.weights[e].reshape(axis_shape(D, e))
+            num = mean
             for e in range(D):
-                absBt = abs(g.Bt[e])
-                num, den = apply_axis(absBt, num, e), apply_axis(absBt, den, e)
-            ratio = num / den
+                num = apply_axis(abs(g.Bt[e]), num, e)
+            # the same averages of 1: the weights are a tensor product, so per axis
+            den = outer_product([abs(g.Bt[e]) @ g.weights[e] for e in range(D)])
+            ratio = num / den.reshape(num.shape)
             if _resolved(np.log(ratio)):
                 self.scaling = 1.0 / np.sqrt(ratio.reshape(-1))
         Ks, Ms = [], []

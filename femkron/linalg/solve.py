@@ -309,7 +309,11 @@ def make_solver(
             )
         precond_apply, setup, fit_note = fit_preconditioner(source, singular)
         if plan is not None and plan.operator == "csr":  # assembled once, SpMV per step
-            solver_A = A.tocsr()
+            solver_A = A.tostencil() if hasattr(A, "tostencil") else None
+            if solver_A is None:
+                solver_A = A.tocsr()
+            else:
+                note = f"{note} (stored by its {solver_A.offsets.size} diagonals)"
         kind = krylov
         method = label or f"fdm-{krylov}"
         if fallback is None and isinstance(A, KronOperator):
