@@ -167,9 +167,7 @@ def scatter_axes(V, Ps, quad, scales=None):
     if scales is None:
         return [_ScatterAxis(s, P, q) for s, P, q in zip(V.spaces, Ps, quad)]
     weights, jac = scales
-    return [
-        _ScatterAxis(s, P, q, w, j) for s, P, q, w, j in zip(V.spaces, Ps, quad, weights, jac)
-    ]
+    return [_ScatterAxis(s, P, q, w, j) for s, P, q, w, j in zip(V.spaces, Ps, quad, weights, jac)]
 
 
 def _pattern_matrix(ax):
@@ -269,9 +267,7 @@ def _fill_values(axes, terms, data):
         ident = (ax0.rownnz[r0:r1].tobytes(), (ax0.half[e0:e1] - h0).tobytes())
         gather = gathers.get(ident)
         if gather is None:
-            gather = gathers[ident] = _chunk_gather(
-                ax0, key, inner, half_in, nhalf_in, r0, r1, h0
-            )
+            gather = gathers[ident] = _chunk_gather(ax0, key, inner, half_in, nhalf_in, r0, r1, h0)
         start = int(ax0.indptr[r0]) * nnz_in
         np.take(F, gather, out=data[start : start + gather.size], mode="clip")
 
@@ -330,8 +326,9 @@ def assemble_weighted(V, c, c_sigma, quad, bcs=None, scales=None):
     The coefficients are those of :func:`femkron.coefficients.weighted_coefficients` (or,
     with ``scales = (weights, jac)``, the per-axis Gauss weights and Jacobians of
     :func:`~femkron.fem.coefficients.gauss_weights`, the unweighted coefficients: the weights
-    are then folded into the per-axis maps); the result is ``Σ_d (⊗B..D_d..B)ᵀ diag(c_d) (⊗B..D_d..B) + (⊗B)ᵀ diag(c_sigma) (⊗B)`` on the
-    free dofs of ``bcs`` (``None``: all dofs), Robin terms of ``bcs`` added.
+    are then folded into the per-axis maps); the result is
+    ``Σ_d (⊗B..D_d..B)ᵀ diag(c_d) (⊗B..D_d..B) + (⊗B)ᵀ diag(c_sigma) (⊗B)`` on the free dofs
+    of ``bcs`` (``None``: all dofs), Robin terms of ``bcs`` added.
 
     The element matrices are never formed one by one: every entry of the global matrix is
     ``Σ_q c(q) Π_e T_e(q_e, i_e) T_e(q_e, j_e)``, a Kronecker product of per-axis sparse maps

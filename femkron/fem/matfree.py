@@ -440,10 +440,11 @@ class MatrixFreeOperator:
     def tostencil(self):
         """The same discrete operator stored by its diagonals, or ``None`` where it has none.
 
-        A ``scipy.sparse.dia_matrix`` with the values of :meth:`tocsr` when every axis's 1D
-        pattern is a full band (``Q1`` without periodic axes, Robin terms or poles; see
-        :mod:`femkron.fem.stencil`): no index arrays, a third less memory than CSR, products
-        as fast.  The solver home applies this form when its cost model assembles.
+        A :class:`~femkron.fem.stencil.SymmetricStencil` with the values of :meth:`tocsr`
+        when every axis's 1D pattern is a full band (``Q1`` without periodic axes, Robin
+        terms or poles; see :mod:`femkron.fem.stencil`): no index arrays and only the
+        diagonals on and above the main one, a third of CSR's memory, products as fast.  The
+        solver home applies this form when its cost model assembles.
 
         Examples
         --------
@@ -453,7 +454,7 @@ class MatrixFreeOperator:
         >>> A = fk.MatrixFreeOperator(V, kappa=lambda x, y: 1 + x * y, bcs={})
         >>> S = A.tostencil()
         >>> S.format, S.offsets.size
-        ('dia', 9)
+        ('stencil', 5)
         >>> u = np.random.default_rng(0).standard_normal(A.shape[0])
         >>> bool(np.allclose(S @ u, A @ u))
         True

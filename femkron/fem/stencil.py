@@ -2,9 +2,10 @@
 
 On a box of ``Q1`` elements every row of the assembled ``∫ κ∇u·∇v + σ u v`` couples a dof
 with its neighbours ``i + k``, ``k ∈ {-1, 0, 1}^D``: the matrix is a stencil of ``3^D``
-diagonals of the free-dof grid.  Stored by diagonals (``scipy.sparse.dia_matrix``) it needs
-no column indices and no row pointers: 8 bytes per entry instead of CSR's 12, and no index
-array to compute and fault in, while a product costs the same as a CSR product.  The values
+diagonals of the free-dof grid.  Stored by diagonals (:class:`SymmetricStencil`) it needs
+no column indices and no row pointers, and being symmetric only the diagonals on and above
+the main one are kept (``(3^D + 1) / 2``): 4 bytes per entry instead of CSR's 12, and no
+index array to compute and fault in, while a product costs the same as a CSR product.  The values
 come from the same sum factorisation on the symmetric half patterns as
 :func:`~femkron.assemble`, gathered into the diagonals chunk by chunk.
 
@@ -19,8 +20,8 @@ Examples
 >>> import femkron as fk
 >>> V = fk.TensorSpace.box([(0, 1), (0, 1)], cells=4, order=1)
 >>> S = assemble_stencil(V, kappa=lambda x, y: 1 + x * y, bcs={})
->>> S.format, S.offsets.size
-('dia', 9)
+>>> S.format, S.offsets.tolist()      # the diagonals 0, 1 and 3 - 1, 3, 3 + 1 of a 3 × 3 grid
+('stencil', [0, 1, 2, 3, 4])
 >>> A = fk.assemble(V, kappa=lambda x, y: 1 + x * y, bcs={})
 >>> bool(abs(S.tocsr() - A).max() < 1e-14)
 True
@@ -31,11 +32,17 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import FemkronValueError
 from .assembly import SLAB_ENTRIES, as_conditions, half_chunks, scatter_axes
 from .coefficients import weighted_coefficients
 from .tensor import as_tensor_space
 
-__all__ = ["assemble_stencil", "stencil_axes"]
+try:  # scipy's DIA product kernel (private), with a numpy fallback
+    from scipy.sparse._sparsetools import dia_matvec as _dia_matvec
+except ImportError:  # pragma: no cover
+    _dia_matvec = None
+
+__all__ = ["SymmetricStencil", "assemble_stencil", "stencil_axes"]
 
 
 def _band(ax):
@@ -56,7 +63,7 @@ def _slot_table(ax, r):
 
 
 def stencil_axes(V, quad, bcs, scales=None):
-    """The per-axis scatter data and bandwidths, or ``None`` when the stencil form does not apply."""
+    """The per-axis scatter data and bandwidths; ``None`` where the stencil form does not apply."""
     if bcs is not None and (getattr(bcs, "poles", ()) or bcs.robin_operator() is not None):
         return None
     Ps = bcs.P if bcs is not None else [None] * V.dim
@@ -95,9 +102,10 @@ def _stencil_from_axes(axes, bands, terms):
         nhalf_in *= ax.nhalf
     M_in = inner.shape[1]
     offsets = _offsets(axes, bands)
-    data = np.empty((offsets.size, N))
+    keep = np.flatnonzero(offsets >= 0)  # the symmetric matrix: diagonals on and above
+    data = np.empty((keep.size, N))
     T0 = tables[0]
-    rows_per = max(1, SLAB_ENTRIES // max(offsets.size * M_in, 1))
+    rows_per = max(1, SLAB_ENTRIES // max(keep.size * M_in, 1))
     gathers = {}
     for r0, r1, h0, F in half_chunks(axes, terms, rows_per):
         t0 = T0[r0:r1]
@@ -107,15 +115,97 @@ def _stencil_from_axes(axes, bands, terms):
             outer = np.where(t0 < 0, -1, t0 - h0).T[:, None, :, None]  # (k0, 1, row, 1)
             g = outer * nhalf_in + inner[None, :, None, :]
             g[(outer < 0) | (inner[None, :, None, :] < 0)] = F.size - 1  # the zero
-            gather = gathers[ident] = g.reshape(offsets.size, -1)
-        for s in range(offsets.size):
-            np.take(F, gather[s], out=data[s, r0 * M_in : r1 * M_in], mode="clip")
+            gather = gathers[ident] = g.reshape(offsets.size, -1)[keep]
+        for s, row in enumerate(gather):
+            np.take(F, row, out=data[s, r0 * M_in : r1 * M_in], mode="clip")
     # scipy's diagonals: data[s, j] = A[j - offset_s, j] = A[j, j - offset_s] (symmetric)
-    return sp.dia_matrix((data, offsets), shape=(N, N))
+    return SymmetricStencil(data, offsets[keep], (N, N))
+
+
+class SymmetricStencil:
+    """A symmetric matrix stored by its diagonals on and above the main one.
+
+    ``data[s, j] = A[j - offsets[s], j]`` (scipy's DIA convention) for ``offsets >= 0``;
+    the diagonal below, ``A[j + o, j] = A[j, j + o]``, is the same row of ``data`` read
+    ``o`` places further on, so products need no second copy.
+
+    Attributes
+    ----------
+    data : ndarray, shape (n_diagonals, N)
+    offsets : ndarray of int
+        Non-negative, with ``0`` (the main diagonal) among them.
+    shape : (int, int)
+    format : str
+        ``"stencil"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> A = sp.diags([[-1.0] * 4, [2.0] * 5, [-1.0] * 4], [-1, 0, 1]).tocsr()
+    >>> S = SymmetricStencil(np.array([[2.0] * 5, [0.0] + [-1.0] * 4]), np.array([0, 1]), (5, 5))
+    >>> x = np.arange(5.0)
+    >>> bool(np.allclose(S @ x, A @ x)), bool(abs(S.tocsr() - A).max() == 0)
+    (True, True)
+    """
+
+    format = "stencil"
+    dtype = np.dtype(float)
+
+    def __init__(self, data, offsets, shape):
+        self.data = np.asarray(data, dtype=float)
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        self.shape = tuple(shape)
+        if self.data.shape != (self.offsets.size, self.shape[1]) or np.any(self.offsets < 0):
+            raise FemkronValueError(
+                f"data of shape {self.data.shape} and offsets {self.offsets.tolist()} do not "
+                f"describe the upper diagonals of a {self.shape[0]}×{self.shape[1]} matrix"
+            )
+
+    @property
+    def nnz(self):
+        """Stored entries of the whole matrix (both triangles, inside the matrix)."""
+        n = self.shape[0]
+        return int(sum(n - o if o == 0 else 2 * (n - o) for o in self.offsets if o < n))
+
+    def __matmul__(self, x):
+        x = np.asarray(x, dtype=float)
+        if x.ndim != 1 or x.size != self.shape[1]:
+            raise FemkronValueError(f"cannot apply a {self.shape} stencil to shape {x.shape}")
+        n = self.shape[0]
+        y = np.zeros(n)
+        if _dia_matvec is None:  # pragma: no cover - scipy without its DIA kernel
+            for o, d in zip(self.offsets, self.data):
+                y[: n - o] += d[o:] * x[o:]
+                if o:
+                    y[o:] += d[o:] * x[: n - o]
+            return y
+        _dia_matvec(n, n, self.offsets.size, n, self.offsets, self.data, x, y)  # on and above
+        for o, d in zip(self.offsets, self.data):
+            if 0 < o < n:  # below: A[j + o, j] = data[s, j + o]
+                _dia_matvec(n, n, 1, n - o, np.array([-o]), d[o:], x, y)
+        return y
+
+    def diagonal(self):
+        """The main diagonal."""
+        return self.data[int(np.flatnonzero(self.offsets == 0)[0])].copy()
+
+    def tocsr(self):
+        """The same matrix as canonical scipy CSR."""
+        n = self.shape[0]
+        data = np.zeros((2 * self.offsets.size, n))
+        offs = np.concatenate([self.offsets, -self.offsets])
+        data[: self.offsets.size] = self.data
+        for s, o in enumerate(self.offsets):
+            data[self.offsets.size + s, : n - o] = self.data[s, o:]
+        keep = np.concatenate([np.ones(self.offsets.size, bool), self.offsets > 0])
+        A = sp.dia_matrix((data[keep], offs[keep]), shape=self.shape).tocsr()
+        A.sort_indices()
+        return A
 
 
 def assemble_stencil(V, kappa=1.0, sigma=0.0, bcs=None, quad=None):
-    """Assemble ``∫ κ ∇u·∇v + σ u v`` as a ``scipy.sparse.dia_matrix`` of its stencil.
+    """Assemble ``∫ κ ∇u·∇v + σ u v`` as a :class:`SymmetricStencil` (stored by diagonals).
 
     The same matrix as :func:`~femkron.assemble` (to rounding), stored by diagonals; only for
     operators whose 1D patterns are full bands (``Q1`` boxes without Robin terms or periodic
@@ -129,14 +219,14 @@ def assemble_stencil(V, kappa=1.0, sigma=0.0, bcs=None, quad=None):
 
     Returns
     -------
-    scipy.sparse.dia_matrix or None
+    SymmetricStencil or None
 
     Examples
     --------
     >>> import femkron as fk
     >>> V = fk.TensorSpace.box([(0, 1)] * 3, cells=4, order=1)
-    >>> assemble_stencil(V, kappa=2.0, bcs={}).offsets.size
-    27
+    >>> assemble_stencil(V, kappa=2.0, bcs={}).offsets.size   # 27 diagonals, 14 kept
+    14
     >>> assemble_stencil(fk.TensorSpace.box([(0, 1)], cells=3, order=2)) is None
     True
     """

@@ -313,7 +313,10 @@ def make_solver(
             if solver_A is None:
                 solver_A = A.tocsr()
             else:
-                note = f"{note} (stored by its {solver_A.offsets.size} diagonals)"
+                note = (
+                    f"{note} (stored by its {solver_A.offsets.size} diagonals on and above "
+                    "the main one)"
+                )
         kind = krylov
         method = label or f"fdm-{krylov}"
         if fallback is None and isinstance(A, KronOperator):
