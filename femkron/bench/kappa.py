@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import FemkronValueError
 from .cases import _cells_for, _interleaved, _median_time, _space
 
-__all__ = ["KAPPA_METHODS", "KAPPA_ORDERS", "kappa_coefficient", "kappa_case"]
+__all__ = ["KAPPA_METHODS", "KAPPA_ORDERS", "kappa_coefficient", "kappa_case", "operator_costs"]
 
 KAPPA_METHODS = ("femkron", "amg")
 
@@ -196,3 +196,58 @@ def kappa_case(order, dofs, repeats=1, rtol=1e-8, studies=3, methods=KAPPA_METHO
             )
         rows.append(row)
     return rows
+
+
+def _user_seconds(func, repeats):
+    """Median CPU user time of ``repeats`` calls of ``func`` (and the last result)."""
+    import resource
+
+    times, out = [], None
+    for _ in range(repeats):
+        u0 = resource.getrusage(resource.RUSAGE_SELF).ru_utime
+        out = func()
+        times.append(resource.getrusage(resource.RUSAGE_SELF).ru_utime - u0)
+    return float(np.median(times)), out
+
+
+def operator_costs(dim, order, dofs, repeats=7):
+    """Measure the constants of the solver's cost model (:mod:`femkron.linalg.cost`) here.
+
+    On the operator of :func:`kappa_case` (``p + 1`` Gauss points, about ``dofs`` free
+    dofs): the median CPU user time of ``repeats`` calls, per dof or per nonzero of the
+    assembled matrix, of one matrix-free product (``matfree_ns``), one CSR product
+    (``spmv_ns_per_nnz``), one application of the fdm preconditioner of the separable fit
+    (``fdm_ns``), and of the first assembly as CSR (``assembly_ns_per_nnz``) and by
+    diagonals (``stencil_ns_per_nnz``, ``None`` where the operator is no stencil).  Each
+    assembly is timed once, on the first call, page faults included, as a solve pays it.
+
+    Examples
+    --------
+    >>> costs = operator_costs(2, 1, 2000, repeats=1)
+    >>> sorted(k for k in costs if k.endswith(("_ns", "_nnz")))
+    ['assembly_ns_per_nnz', 'fdm_ns', 'matfree_ns', 'spmv_ns_per_nnz', 'stencil_ns_per_nnz']
+    >>> costs["stencil_ns_per_nnz"] is not None   # Q1: a stencil
+    True
+    """
+    from ..fem import MatrixFreeOperator
+    from ..fem.bc import BoundaryConditions
+
+    V = _space(dim, order, _cells_for(dofs, dim, order, dirichlet=True))
+    A = MatrixFreeOperator(V, kappa_coefficient, bcs=BoundaryConditions(V), quad=order + 1)
+    N = A.shape[0]
+    x = np.random.default_rng(0).standard_normal(N)
+    assembly, C = _user_seconds(A.tocsr, 1)
+    stencil, S = _user_seconds(A.tostencil, 1)
+    P = A.preconditioner()
+    ns = 1e9
+    return dict(
+        dim=dim,
+        order=order,
+        dofs=N,
+        nnz=int(C.nnz),
+        matfree_ns=_user_seconds(lambda: A @ x, repeats)[0] * ns / N,
+        spmv_ns_per_nnz=_user_seconds(lambda: C @ x, repeats)[0] * ns / C.nnz,
+        fdm_ns=_user_seconds(lambda: P.solve(x), repeats)[0] * ns / N,
+        assembly_ns_per_nnz=assembly * ns / C.nnz,
+        stencil_ns_per_nnz=None if S is None else stencil * ns / C.nnz,
+    )

@@ -20,6 +20,7 @@ from .quadrature import gauss_legendre, gauss_lobatto
 from .random_field import matern_correlation, matern_variance, random_field
 from .separable_fit import SeparablePreconditioner
 from .space import Space1D
+from .stencil import SymmetricStencil, assemble_stencil
 from .tensor import TensorSpace, advection, load_vector, mass, stiffness
 
 __all__ = [
@@ -38,10 +39,12 @@ __all__ = [
     "SeparableExpansion",
     "SeparablePreconditioner",
     "Space1D",
+    "SymmetricStencil",
     "TensorMesh",
     "TensorSpace",
     "advection",
     "assemble",
+    "assemble_stencil",
     "convergence_rate",
     "error",
     "gauss_legendre",

@@ -437,6 +437,15 @@ class MatrixFreeOperator:
                 )
         return A
 
+    @functools.cached_property
+    def has_stencil(self):
+        """Whether :meth:`tostencil` gives a stencil (read by the solver's cost model)."""
+        from .stencil import stencil_axes
+
+        if self._pole is not None or self.boundary is not None:
+            return False
+        return stencil_axes(self.V, self.quad, self.bcs) is not None
+
     def tostencil(self):
         """The same discrete operator stored by its diagonals, or ``None`` where it has none.
 
@@ -461,7 +470,7 @@ class MatrixFreeOperator:
         """
         from .stencil import assemble_stencil_weighted
 
-        if self._pole is not None or self.boundary is not None:
+        if not self.has_stencil:
             return None
         c, c_sigma, scales = self._assembly_input()
         return assemble_stencil_weighted(self.V, c, c_sigma, self.quad, self.bcs, scales=scales)

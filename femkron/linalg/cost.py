@@ -324,6 +324,11 @@ SPMV_NS_PER_NNZ = 0.65
 #: Sum-factorised assembly (:func:`femkron.assemble`), ns per nonzero, first call (12–45
 #: measured: the fresh CSR arrays are faulted in on the first call).
 ASSEMBLY_NS_PER_NNZ = 25.0
+#: The same assembled by diagonals (:func:`femkron.assemble_stencil`, ``Q1`` boxes), ns per
+#: nonzero, first call: about the CPU user time of the CSR assembly (12.7 against 14.0 ns
+#: in 3D, 11.9 against 13.0 in 2D, on 2026-12-02, a slower day of the same machine) with a
+#: third of its memory to fault in (no index arrays, half the diagonals stored).
+STENCIL_NS_PER_NNZ = 15.0
 #: One fdm-preconditioner application by sine/Fourier transforms, ns per dof.
 FDM_TRANSFORM_NS = {1: 10.0, 2: 30.0, 3: 45.0}
 #: One fdm-preconditioner application by dense 1D eigenvectors (single precision): this
@@ -403,7 +408,7 @@ def general_plan(A, rtol=1e-8, fdm_axes=None):
     Predicted time of each candidate from the measured constants above, for one solve:
 
     * ``fdm/matrix-free``: ``its (apply + fdm)``;
-    * ``fdm/csr``: assembly + ``its (SpMV + fdm)``;
+    * ``fdm/csr``: assembly (by diagonals where ``A.has_stencil``) + ``its (SpMV + fdm)``;
     * ``amg``: assembly + pyamg set-up + its V-cycles;
 
     with ``its`` the predicted fdm-CG iterations from the coefficient's contrast.  A CSR
@@ -451,7 +456,9 @@ def general_plan(A, rtol=1e-8, fdm_axes=None):
     csr_ok = 12 * nnz <= memory_limit() // 4
     t_mf = its * (matfree_ns(D, p, q) + prec) * N * ns
     t_asm = ASSEMBLY_NS_PER_NNZ * nnz * ns
-    t_csr = t_asm + its * (SPMV_NS_PER_NNZ * nnz + prec * N) * ns if csr_ok else np.inf
+    # the solver's assembled form: by diagonals where the operator is a stencil (same SpMV)
+    t_form = STENCIL_NS_PER_NNZ if getattr(A, "has_stencil", False) else ASSEMBLY_NS_PER_NNZ
+    t_csr = t_form * nnz * ns + its * (SPMV_NS_PER_NNZ * nnz + prec * N) * ns if csr_ok else np.inf
     amg_its = AMG_ITERATIONS.get(p, 56 + 15 * (p - 4))
     t_amg = (
         t_asm + (AMG_SETUP_NS_PER_NNZ + amg_its * AMG_CYCLE_NS_PER_NNZ) * nnz * ns
