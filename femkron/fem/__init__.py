@@ -3,8 +3,8 @@
 quadrature → elements → mesh → :class:`Space1D` (1D matrices) → :class:`TensorSpace` and the
 Kronecker-sum operators (:func:`stiffness`, :func:`mass`, :func:`advection`,
 :func:`load_vector`), coefficients, boundary conditions (:mod:`~femkron.fem.bc`),
-element-by-element assembly, the matrix-free operator and its separable preconditioner, and
-norms.
+element-by-element assembly (CSR, or by diagonals for ``Q1`` stencils), the matrix-free
+operator and its separable preconditioner, and norms.
 """
 
 from .assembly import assemble

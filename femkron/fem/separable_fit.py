@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 import scipy.fft as sfft
+import scipy.sparse as sp
 
 from .._validate import check_choice
 from ..errors import FemkronTypeError, FemkronValueError
@@ -236,15 +237,15 @@ class SeparablePreconditioner:
                     K = K + op.boundary_scale * R
                 P = bcs.P[d]
                 K, M = P.T @ K @ P, P.T @ M @ P
-            Ks.append(K.toarray())
-            Ms.append(M.toarray())
+            Ks.append(K.tocsr())  # sparse: dense only where fdm needs the eigenproblem
+            Ms.append(M.tocsr())
         sigma = 0.0
         if op.sigma_values is not None:
             mprod = np.exp(sum(beta[e].reshape(axis_shape(D, e)) for e in range(D)))
             ratio = np.broadcast_to(op.sigma_values, g.shape) / mprod
             sigma = float(np.sum(ratio * g.W) / np.sum(g.W))
         if op.kappa_values is None:
-            Ks = [np.zeros_like(M) for M in Ms]
+            Ks = [sp.csr_matrix(M.shape) for M in Ms]
         self.fdm = FastDiagonalization(stiffness=Ks, masses=Ms, sigma=sigma, singular=singular)
         self.shape = self.fdm.shape
         self.precision = check_choice(precision, "precision", ("single", "double"))
