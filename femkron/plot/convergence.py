@@ -107,6 +107,12 @@ def plot_convergence(
 def plot_benchmark(results, ax=None, fig=None, x="dofs", y="seconds", by="method", title=None):
     """Time against problem size, one line per method, on log–log axes.
 
+    Every series has its own colour and marker, kept to its method: a series named
+    ``"METHOD VARIANT"`` (such as ``"amg Q2"``) takes the colour and line style of ``METHOD``
+    and the marker of ``VARIANT``, so the same method looks the same in every panel and its
+    variants differ by marker. The legend, one entry per series and the ``∝ N`` reference
+    line, sits outside the axes on the right, clear of the data.
+
     Parameters
     ----------
     results : list of dict or dict
@@ -114,12 +120,6 @@ def plot_benchmark(results, ax=None, fig=None, x="dofs", y="seconds", by="method
         ``{method: (dofs, seconds)}``.
     x, y, by : str
         Keys of the rows for the horizontal axis, the vertical axis and the series.
-
-    Every series has its own colour and marker, kept to its method: a series named
-    ``"METHOD VARIANT"`` (such as ``"amg Q2"``) takes the colour and line style of ``METHOD``
-    and the marker of ``VARIANT``, so the same method looks the same in every panel and its
-    variants differ by marker. The legend, one entry per series and the ``∝ N`` reference
-    line, sits outside the axes on the right, clear of the data.
 
     Returns
     -------
