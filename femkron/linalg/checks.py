@@ -151,7 +151,10 @@ def slab_residual(A, x, b, slab_bytes=2**24):
     rest), each slab of output planes ``i0 ≤ i < i1`` needs the input planes its rows of
     ``F_t`` touch; ``G_t`` is applied to those planes (sum factorisation on the slab), the
     terms that share a first factor are summed, and the rows ``i0:i1`` of each first factor
-    are applied along the first axis.
+    are applied along the first axis.  When every first-axis factor is banded (rows reaching
+    at most :data:`STREAM_BANDWIDTH` planes; not a periodic wrap) the product is taken plane by
+    plane instead (:func:`_streamed_residual`): each plane's inner products are formed once,
+    in cache, and kept while the band needs them, so the data is read once.
 
     Parameters
     ----------
@@ -196,6 +199,9 @@ def slab_residual(A, x, b, slab_bytes=2**24):
                 kernels[id(G)] = factor_kernel(G)
         groups[key][1].append((c, [kernels[id(G)] for G in f[1:]]))
     n0 = A.out_shape[0]
+    width = max((_bandwidth(F) for F, _ in groups.values()), default=0)
+    if n0 == A.in_shape[0] and width <= STREAM_BANDWIDTH:
+        return _streamed_residual(list(groups.values()), X, planes, n0, width)
     plane = 8 * max(1, int(np.prod(A.in_shape[1:], dtype=np.int64)))
     step = max(1, min(int(slab_bytes // plane), n0 // 8))  # at most 1/8 of the grid
     rr = bb = 0.0
@@ -230,6 +236,60 @@ def slab_residual(A, x, b, slab_bytes=2**24):
         bb += float(np.vdot(Bi, Bi))
         if acc is not None:
             np.subtract(Bi, acc, out=acc)  # the residual, in the product's array
+            Bi = acc
+        rr += float(np.vdot(Bi, Bi))
+    return float(np.sqrt(rr)), float(np.sqrt(bb))
+
+
+#: First-axis factors whose rows reach at most this far from the diagonal are applied by
+#: :func:`_streamed_residual` (a window of planes); wider ones (periodic wrap) by slabs.
+STREAM_BANDWIDTH = 8
+
+
+def _bandwidth(F):
+    """``max |i - j|`` over the stored entries of a CSR matrix (0 when empty)."""
+    if F.nnz == 0:
+        return 0
+    rows = np.repeat(np.arange(F.shape[0]), np.diff(F.indptr))
+    return int(np.abs(F.indices - rows).max())
+
+
+def _streamed_residual(groups, X, planes, n0, width):
+    """:func:`slab_residual` plane by plane for banded first-axis factors.
+
+    Each input plane's inner products ``Σ_t c_t G_t X[j]`` are formed once, while the plane
+    is in cache, and kept only while an output plane within the band still needs them; each
+    output plane combines the kept planes by its row of the first-axis factor.  The data is
+    read once, and nothing larger than a few planes is written.
+    """
+    kept = [{} for _ in groups]  # per group: input plane j → its inner products
+
+    def inner(g, j):
+        if j not in kept[g]:
+            Y = None
+            for c, factors in groups[g][1]:
+                Z = X[j : j + 1]
+                for e, kern in enumerate(factors):
+                    Z = kern.apply(Z, e + 1)
+                Z = Z * c if (c != 1.0 or np.shares_memory(Z, X)) else Z
+                Y = Z if Y is None else np.add(Y, Z, out=Y)
+            kept[g][j] = Y
+        return kept[g][j]
+
+    rr = bb = 0.0
+    for i in range(n0):
+        acc = None
+        for g, (F, _) in enumerate(groups):
+            for k in range(F.indptr[i], F.indptr[i + 1]):
+                part = F.data[k] * inner(g, int(F.indices[k]))
+                acc = part if acc is None else np.add(acc, part, out=acc)
+        for g in range(len(groups)):  # planes no later row needs (rows reach ``width``)
+            for j in [j for j in kept[g] if j < i + 1 - width]:
+                del kept[g][j]
+        Bi = np.asarray(planes(i, i + 1), dtype=float)
+        bb += float(np.vdot(Bi, Bi))
+        if acc is not None:
+            np.subtract(Bi, acc, out=acc)
             Bi = acc
         rr += float(np.vdot(Bi, Bi))
     return float(np.sqrt(rr)), float(np.sqrt(bb))
