@@ -186,9 +186,25 @@ class SymmetricStencil:
                 _dia_matvec(n, n, 1, n - o, np.array([-o]), d[o:], x, y)
         return y
 
+    def __repr__(self):
+        return (
+            f"<SymmetricStencil {self.shape[0]}×{self.shape[1]}, "
+            f"{self.offsets.size} stored diagonals (offsets {self.offsets.tolist()})>"
+        )
+
+    def dot(self, x):
+        """``self @ x`` (as scipy matrices spell it)."""
+        return self @ x
+
+    matvec = dot
+
     def diagonal(self):
         """The main diagonal."""
         return self.data[int(np.flatnonzero(self.offsets == 0)[0])].copy()
+
+    def toarray(self):
+        """The same matrix as a dense array (small matrices only)."""
+        return self.tocsr().toarray()
 
     def tocsr(self):
         """The same matrix as canonical scipy CSR."""

@@ -202,6 +202,13 @@ def test_symmetric_stencil_checks_its_input():
     S = SymmetricStencil(np.ones((1, 4)), np.array([0]), (4, 4))
     with pytest.raises(FemkronValueError, match="cannot apply"):
         S @ np.ones(3)
+    # the spellings of scipy's matrices, against numpy on the dense tridiagonal matrix
+    T = SymmetricStencil(np.array([[2.0] * 4, [0.0, -1.0, -1.0, -1.0]]), np.array([0, 1]), (4, 4))
+    dense = 2 * np.eye(4) - np.eye(4, k=1) - np.eye(4, k=-1)
+    x = np.arange(1.0, 5.0)
+    assert np.array_equal(T.toarray(), dense)
+    assert np.allclose(T.dot(x), dense @ x) and np.allclose(T.matvec(x), dense @ x)
+    assert "2 stored diagonals" in repr(T)
 
 
 def test_solver_home_applies_the_stencil():
