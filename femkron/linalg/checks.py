@@ -263,15 +263,26 @@ def _streamed_residual(groups, X, planes, n0, width):
     read once, and nothing larger than a few planes is written.
     """
     kept = [{} for _ in groups]  # per group: input plane j → its inner products
+    # partial products shared by terms and groups (K⊗M⊗M and M⊗M⊗K share M X on axis 1),
+    # by plane and the factors applied so far; a term's last product is its own array
+    partial = {}
 
     def inner(g, j):
         if j not in kept[g]:
             Y = None
             for c, factors in groups[g][1]:
-                Z = X[j : j + 1]
+                Z, key, before = X[j : j + 1], (j,), None
                 for e, kern in enumerate(factors):
-                    Z = kern.apply(Z, e + 1)
-                Z = Z * c if (c != 1.0 or np.shares_memory(Z, X)) else Z
+                    key += (id(kern),)
+                    if e == len(factors) - 1:
+                        before, Z = Z, kern.apply(Z, e + 1)
+                    elif key in partial:
+                        Z = partial[key]
+                    else:
+                        Z = partial[key] = kern.apply(Z, e + 1)
+                # never add into x, a kept partial product, or what an identity passed on
+                owned = before is not None and not np.shares_memory(Z, before)
+                Z = Z * c if (c != 1.0 or not owned or np.shares_memory(Z, X)) else Z
                 Y = Z if Y is None else np.add(Y, Z, out=Y)
             kept[g][j] = Y
         return kept[g][j]
@@ -286,6 +297,8 @@ def _streamed_residual(groups, X, planes, n0, width):
         for g in range(len(groups)):  # planes no later row needs (rows reach ``width``)
             for j in [j for j in kept[g] if j < i + 1 - width]:
                 del kept[g][j]
+        for key in [key for key in partial if key[0] < i + 1 - width]:
+            del partial[key]
         Bi = np.asarray(planes(i, i + 1), dtype=float)
         bb += float(np.vdot(Bi, Bi))
         if acc is not None:

@@ -116,3 +116,29 @@ def test_fdm_first_solve_costs_two_products(monkeypatch):
     true = np.linalg.norm(b - A @ x) / np.linalg.norm(b)
     assert solver.info.residual == pytest.approx(true, rel=1e-6, abs=1e-17)
     assert solver.info.residual < 1e-13
+
+
+@pytest.mark.parametrize("path", ["streamed", "slabs"])
+def test_slab_residual_with_identity_factors(path, monkeypatch):
+    """Identity factors pass their input on: x and the shared partial products stay intact."""
+    import femkron.linalg.checks as checks
+
+    if path == "slabs":
+        monkeypatch.setattr(checks, "STREAM_BANDWIDTH", -1)
+    T = np.diag([2.0] * 5) - np.diag([1.0] * 4, 1) - np.diag([1.0] * 4, -1)
+    identity = np.eye(5)
+    A = KronOperator(
+        [
+            (1.0, (T, identity, identity)),
+            (2.0, (identity, T, identity)),
+            (1.0, (identity, identity, T)),
+        ]
+    )
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(A.shape[1])
+    b = rng.standard_normal(A.shape[0])
+    x0 = x.copy()
+    r, bn = slab_residual(A, x, b)
+    assert r == pytest.approx(np.linalg.norm(b - A.toarray() @ x), rel=1e-12)
+    assert bn == pytest.approx(np.linalg.norm(b), rel=1e-14)
+    assert np.array_equal(x, x0)
