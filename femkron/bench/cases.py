@@ -69,6 +69,33 @@ def _median_time(func, repeats):
     return float(np.median(times)), times, out
 
 
+def _solve_row(base, method, runs, C, b, ref):
+    """The row of one solve method from its interleaved runs, and its median run.
+
+    ``runs`` are dicts with ``setup``, ``solve``, ``x`` and ``iterations``; the row has the
+    median (``seconds``) and best total, every total, the median run's split, its relative
+    residual ``‖b - C x‖ / ‖b‖`` and its largest difference from ``ref`` (``None``: itself).
+    """
+    totals = [r["setup"] + r["solve"] for r in runs]
+    k = int(np.argsort(totals)[len(totals) // 2])  # the median run
+    run = runs[k]
+    x = run["x"]
+    ref = x if ref is None else ref
+    row = dict(
+        base,
+        method=method,
+        seconds=totals[k],
+        best=float(min(totals)),
+        times=totals,
+        setup=run["setup"],
+        solve=run["solve"],
+        residual=float(np.linalg.norm(b - C @ x) / np.linalg.norm(b)),
+        iterations=int(run["iterations"]),
+        max_diff=float(np.abs(x - ref).max() / np.abs(ref).max()),
+    )
+    return row, run
+
+
 def _interleaved(funcs, repeats):
     """Run ``funcs`` (name → callable) in turn, ``repeats`` rounds: A, B, A, B, ...
 

@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from ..errors import FemkronValueError
-from .cases import _cells_for, _interleaved, _median_time, _space
+from .cases import _cells_for, _interleaved, _median_time, _solve_row, _space
 
 __all__ = ["KAPPA_METHODS", "KAPPA_ORDERS", "kappa_coefficient", "kappa_case", "operator_costs"]
 
@@ -127,7 +127,6 @@ def kappa_case(order, dofs, repeats=1, rtol=1e-8, studies=3, methods=KAPPA_METHO
 
     V, bcs, b = system(cells)
     N = b.size
-    bnorm = np.linalg.norm(b)
     base = {"kind": "kappa", "dim": dim, "order": order, "dofs": N, "cells": cells}
     # the CSR form of the discrete operator both methods solve (pyamg's matrix, the checks)
     op = MatrixFreeOperator(V, kappa_coefficient, bcs=bcs, quad=quad)
@@ -154,24 +153,8 @@ def kappa_case(order, dofs, repeats=1, rtol=1e-8, studies=3, methods=KAPPA_METHO
     rows = []
     ref = None
     for method in funcs:
-        totals = [r["setup"] + r["solve"] for r in runs[method]]
-        k = int(np.argsort(totals)[len(totals) // 2])  # the median run
-        run = runs[method][k]
-        x = run["x"]
-        residual = float(np.linalg.norm(b - C @ x) / bnorm)
-        ref = x if ref is None else ref
-        row = dict(
-            base,
-            method=method,
-            seconds=totals[k],
-            best=float(min(totals)),
-            times=totals,
-            setup=run["setup"],
-            solve=run["solve"],
-            residual=residual,
-            iterations=int(run["iterations"]),
-            max_diff=float(np.abs(x - ref).max() / np.abs(ref).max()),
-        )
+        row, run = _solve_row(base, method, runs[method], C, b, ref)
+        ref = run["x"] if ref is None else ref
         if method == "femkron":
             coarse = sorted({max(2, cells // 2**j) for j in range(1, studies + 1)} - {cells})
             by_cells = [[n, int(run_femkron(*system(n))["iterations"])] for n in coarse]

@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from ..errors import FemkronValueError
-from .cases import _interleaved
+from .cases import _interleaved, _solve_row
 
 __all__ = ["UNION_METHODS", "union_case", "lshape_cells"]
 
@@ -69,7 +69,6 @@ def union_case(order, dofs, repeats=1, rtol=1e-8, methods=UNION_METHODS):
     C = A.tocsr()
     assembly = time.perf_counter() - t0
     b = union_load(L, conds, 1.0)[conds.free]
-    bnorm = float(np.linalg.norm(b))
 
     def run_schur():
         t0 = time.perf_counter()
@@ -96,30 +95,13 @@ def union_case(order, dofs, repeats=1, rtol=1e-8, methods=UNION_METHODS):
     rows, ref = [], None
     base = {"kind": "union", "dim": 2, "order": order, "dofs": int(C.shape[0]), "cells": cells}
     for method in funcs:
-        totals = [r["setup"] + r["solve"] for r in runs[method]]
-        k = int(np.argsort(totals)[len(totals) // 2])
-        run = runs[method][k]
-        x = run["x"]
-        ref = x if ref is None else ref
+        row, run = _solve_row(base, method, runs[method], C, b, ref)
+        ref = run["x"] if ref is None else ref
         note = (
             f"{run['note']}; {run['iterations']} interface iterations"
             if method == "schur"
             else f"pyamg SA-CG on the assembled matrix ({run['iterations']} iterations)"
         )
-        rows.append(
-            dict(
-                base,
-                method=method,
-                seconds=totals[k],
-                best=float(min(totals)),
-                times=totals,
-                setup=run["setup"],
-                solve=run["solve"],
-                residual=float(np.linalg.norm(b - C @ x) / bnorm),
-                iterations=int(run["iterations"]),
-                max_diff=float(np.abs(x - ref).max() / np.abs(ref).max()),
-                assembly=assembly,
-                note=f"{note}; assembly {assembly:.2g} s, not counted",
-            )
-        )
+        row.update(assembly=assembly, note=f"{note}; assembly {assembly:.2g} s, not counted")
+        rows.append(row)
     return rows

@@ -162,12 +162,6 @@ class SymmetricStencil:
                 f"describe the upper diagonals of a {self.shape[0]}×{self.shape[1]} matrix"
             )
 
-    @property
-    def nnz(self):
-        """Stored entries of the whole matrix (both triangles, inside the matrix)."""
-        n = self.shape[0]
-        return int(sum(n - o if o == 0 else 2 * (n - o) for o in self.offsets if o < n))
-
     def __matmul__(self, x):
         x = np.asarray(x, dtype=float)
         if x.ndim != 1 or x.size != self.shape[1]:
