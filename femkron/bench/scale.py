@@ -17,7 +17,8 @@ counts the full-size arrays each step holds at once, by :mod:`tracemalloc`):
   axis (:func:`femkron.linalg.checks.slab_residual`), with the planes of ``b`` rebuilt from
   the 1D loads; the nodal error is taken plane by plane too.
 
-The fast diagonalization itself holds ``1/Λ`` (one more full-size array).
+The fast diagonalization stores no ``1/Λ``: its solve streams over the array in three passes
+and forms ``1/Λ`` slab by slab (:attr:`femkron.FastDiagonalization.streamed`).
 
 See Also
 --------

@@ -47,6 +47,7 @@ from .._limits import check_allocation
 from .._threads import threads_for
 from .._validate import as_real, check_choice
 from ..errors import FemkronTypeError, FemkronValueError
+from ._sine import FFT_WORKERS, StreamedSine, _SineAxis
 from .operator import KronOperator, apply_axis
 from .structure import StructureError, _dense, _same, pencils, separable_structure  # noqa: F401
 
@@ -56,6 +57,7 @@ __all__ = [
     "separable_structure",
     "transform_kind",
     "FFT_MIN",
+    "STREAM_MIN",
 ]
 
 #: Axes with fewer dofs use dense products even when a sine/Fourier transform applies
@@ -64,35 +66,10 @@ __all__ = [
 FFT_MIN = 64
 #: Relative tolerance for recognising Toeplitz / circulant factors.
 _STRUCTURE_RTOL = 1e-13
-#: Threads of scipy.fft (-1: all cores).
-FFT_WORKERS = -1
-
-
-#: Bytes of one slab of a sine transform (below glibc's mmap threshold: reused memory).
-_DST_SLAB_BYTES = 2**23
-
-
-def _dst_slabs(U, axis, overwrite, scale):
-    """``scale · dst(U)`` (type I) along ``axis``, slab by slab along another axis.
-
-    scipy's transform allocates a temporary the size of its input even with
-    ``overwrite_x``; applied to slabs of about :data:`_DST_SLAB_BYTES` the temporaries are
-    small and reused, so a transform of a large array faults in no fresh memory.  With
-    ``overwrite`` the result is written into ``U``; otherwise into a new array.
-    """
-    out = U if overwrite else np.empty_like(U)
-    if U.ndim == 1 or U.nbytes <= 2 * _DST_SLAB_BYTES:
-        res = sfft.dst(U, type=1, axis=axis, workers=FFT_WORKERS, overwrite_x=overwrite)
-        np.multiply(res, scale, out=out)
-        return out
-    s = 1 if axis == 0 else 0  # the slab axis
-    per = U.nbytes // U.shape[s]
-    step = max(1, _DST_SLAB_BYTES // per)
-    for i0 in range(0, U.shape[s], step):
-        sl = (slice(None),) * s + (slice(i0, i0 + step),)
-        res = sfft.dst(U[sl], type=1, axis=axis, workers=FFT_WORKERS, overwrite_x=overwrite)
-        np.multiply(res, scale, out=out[sl])
-    return out
+#: Grids of at least this many values, sine transforms on every axis (and no zero mode), are
+#: solved in three streamed passes (:class:`femkron.kron._sine.StreamedSine`): ``1/Λ`` is
+#: never stored whole.
+STREAM_MIN = 2**22
 
 
 def _within(values, tol):
@@ -200,43 +177,6 @@ class _DenseAxis:
 
     def backward(self, U, axis):
         return apply_axis(self.S, U, axis)
-
-
-class _SineAxis:
-    """Symmetric tridiagonal Toeplitz ``K``, ``M``: discrete sines, ``scipy.fft.dst`` (I).
-
-    With ``Σ[j, k] = sin(π (j+1)(k+1) / (n+1))`` (symmetric, ``Σ² = (n+1)/2 I``):
-    ``K = Σ⁻¹ diag(κ) Σ``, ``κ_k = k0 + 2 k1 cos θ_k`` (likewise ``μ`` for ``M``); forward
-    ``Σ U = dst(U) / 2``, backward ``Σ⁻¹ U = dst(U) / (n + 1)``.
-    """
-
-    kind = "dst"
-
-    def __init__(self, Kc, Mc, n, d):
-        theta = np.pi * np.arange(1, n + 1) / (n + 1)
-        self.n = n
-        self.kappa = Kc[0] + 2.0 * Kc[1] * np.cos(theta)
-        self.mu = Mc[0] + 2.0 * Mc[1] * np.cos(theta)
-        if not np.all(self.mu > 0):
-            raise StructureError(f"axis {d}: the mass factor is not positive definite")
-        self.lam_unsorted = self.kappa / self.mu
-        self._S = None
-
-    @property
-    def lam(self):
-        return self.lam_unsorted
-
-    def forward(self, U, axis, overwrite=False):
-        return _dst_slabs(U, axis, overwrite, 0.5)
-
-    def backward(self, U, axis):
-        return _dst_slabs(U, axis, True, 1.0 / (self.n + 1))
-
-    def eigenvectors(self):
-        n = self.n
-        j = np.arange(1, n + 1)
-        sines = np.sin(np.pi * np.outer(j, j) / (n + 1))
-        return sines / np.sqrt(self.mu * (n + 1) / 2.0)[None, :]
 
 
 class _FourierAxis:
@@ -353,6 +293,11 @@ class FastDiagonalization:
         ``Σ_d λ_d`` on the grid (eigenvalues of ``A u = λ (⊗M) u``).
     S, St : list of ndarray
         Per-axis M-orthonormal eigenvectors (built on first access for transform axes).
+    streamed : bool
+        Sine transforms on every axis of a grid of at least :data:`STREAM_MIN` values: each
+        solve makes three passes over the array (transforms of axes ``1 … D-1`` slab by
+        slab, then axis 0 forward, ``1/Λ`` and back, then axes ``1 … D-1`` again), with
+        ``1/Λ`` formed per slab from the 1D eigenvalues, never stored whole.
     setup_seconds : float
 
     Examples
@@ -438,10 +383,18 @@ class FastDiagonalization:
         # Λ = Σ_d λ_d on the grid; zero: within a thousand times the rounding level of the
         # assembled factors (not relative to the largest eigenvalue, which graded meshes push
         # to 1e22 and beyond)
-        lam_grid = self._lam_grid()
         self.zero_tolerance = 1e3 * noise
-        tiny = _within(lam_grid, self.zero_tolerance)
-        self.zero_modes = np.flatnonzero(tiny.ravel())
+        size = int(np.prod(self.shape1d, dtype=np.int64))
+        self.streamed = (
+            len(self.axes) >= 2 and all(ax.kind == "dst" for ax in self.axes) and size >= STREAM_MIN
+        )
+        lam_grid = None
+        if self.streamed:  # no full-size array: the zero modes plane by plane
+            self.zero_modes = self._zero_modes_by_planes()
+            self.streamed = not self.zero_modes.size
+        else:
+            lam_grid = self._lam_grid()
+            self.zero_modes = np.flatnonzero(_within(lam_grid, self.zero_tolerance).ravel())
         if self.zero_modes.size and not singular:
             raise FemkronValueError(
                 f"the operator is singular: {self.zero_modes.size} eigenvalue(s) of the "
@@ -455,8 +408,12 @@ class FastDiagonalization:
                 f"expected exactly one zero eigenvalue for a singular problem, found "
                 f"{self.zero_modes.size}"
             )
-        del tiny
-        self._inv = self._spectral_inverse(lam_grid)
+        self._stream = StreamedSine(self.axes) if self.streamed else None
+        self._inv_grid = None  # 1/Λ, whole: formed here unless the solves stream it
+        if not self.streamed:
+            self._inv_grid = self._spectral_inverse(
+                self._lam_grid() if lam_grid is None else lam_grid
+            )
         del lam_grid
         self.shape = (int(np.prod(self.shape1d, dtype=np.int64)),) * 2
         self.setup_seconds = time.perf_counter() - t0
@@ -483,6 +440,27 @@ class FastDiagonalization:
         out = np.zeros_like(lam)
         np.divide(1.0, lam, out=out, where=np.abs(lam) > self.zero_tolerance)
         return out
+
+    def _zero_modes_by_planes(self):
+        """Flat indices of ``|Σ_d λ_d| <= zero_tolerance``, one plane of axis 0 at a time."""
+        rest = np.zeros(self.shape1d[1:])
+        for d, lam in enumerate(self.lams[1:]):
+            sh = [1] * rest.ndim
+            sh[d] = -1
+            rest += lam.reshape(sh)
+        rest = rest.ravel()
+        found = [
+            np.flatnonzero(_within(lam0 + rest, self.zero_tolerance)) + i * rest.size
+            for i, lam0 in enumerate(self.lams[0])
+        ]
+        return np.concatenate(found)
+
+    @property
+    def _inv(self):
+        """``1/Λ`` in the layout of the transformed array (formed on first use if streamed)."""
+        if self._inv_grid is None:
+            self._inv_grid = self._spectral_inverse(self._lam_grid())
+        return self._inv_grid
 
     def _fourier_axes(self):
         return [d for d, ax in enumerate(self.axes) if ax.kind == "fft"]
@@ -540,6 +518,9 @@ class FastDiagonalization:
             raise FemkronValueError(f"b must have {self.shape[0]} rows, got shape {b.shape}")
         batch = b.ndim == 2
         U = b.reshape(self.shape1d + ((b.shape[1],) if batch else ()))
+        if self.streamed and not batch:
+            own = bool(overwrite_b) and U.flags.writeable and U.flags.c_contiguous
+            return self._stream.solve(U if own else U.copy()).reshape(b.shape)
         fourier = self._fourier_axes()
         inv = self._inv[..., None] if batch else self._inv
         own = bool(overwrite_b) and U.flags.writeable

@@ -43,18 +43,22 @@ def test_kappa_case_in_3d(order):
     assert len(fk_row["times"]) == 2 and fk_row["best"] == min(fk_row["times"])
 
 
-def test_scale_run_holds_few_full_size_arrays(monkeypatch):
+@pytest.mark.parametrize("streamed", [False, True])
+def test_scale_run_holds_few_full_size_arrays(monkeypatch, streamed):
     """The steps of the scale run hold at most ~1 full-size array beyond the solution.
 
     Traced by tracemalloc: the load writes the one array of the run (1); the fdm set-up
     holds 1/Λ and two boolean masks (1 + 2/8, and its 1D data: at most 1.5 at this small
-    size); the solve transforms in place (0, up to the
-    FFT's line buffers); the residual works on slabs of at most 1/8 of the grid.
+    size), or, streamed (as at 10^8), a few planes; the solve transforms in
+    place (0, up to the FFT's line buffers); the residual works on slabs of at most 1/8 of
+    the grid.
     """
-    from femkron.kron import diagonalize
+    from femkron.kron import _sine, diagonalize
 
     # slabs of 64 KiB, so that this small grid (71³: sine transforms) is cut as 10^8 is
-    monkeypatch.setattr(diagonalize, "_DST_SLAB_BYTES", 2**16)
+    monkeypatch.setattr(_sine, "_DST_SLAB_BYTES", 2**16)
+    monkeypatch.setattr(_sine, "_STREAM_SLAB_BYTES", 2**16)
+    monkeypatch.setattr(diagonalize, "STREAM_MIN", 10**5 if streamed else 10**12)
     r = bench.scale_run(300_000, progress=False, trace=True)
     assert r["transforms"] == ["dst", "dst", "dst"]
     arrays = r["peak_arrays"]
@@ -63,8 +67,10 @@ def test_scale_run_holds_few_full_size_arrays(monkeypatch):
     # with numpy 1.24, 1.0 with numpy 2; nothing at 10^8)
     buffers = 3 * 2**16 / (8 * 71**3)
     assert 1.0 - 0.05 <= arrays["load"] <= 1.0 + 1 / 71 + buffers + 0.01
-    assert arrays["setup"] <= 1.5
-    assert arrays["solve"] <= 0.05
+    # streamed: per-mode data of axes 1 and 2 for the sweeps, a few planes (1/71 each here)
+    assert arrays["setup"] <= (16 / 71 if streamed else 1.5)
+    # streamed: the sweeps' plane-sized work arrays (a tenth of this small grid, 0.02 at 10^8)
+    assert arrays["solve"] <= (10 / 71 if streamed else 0.05)
     assert arrays["residual"] <= 1.0
     assert arrays["error"] <= 0.05
     assert r["residual"] < 1e-12 and r["cpu_user"] > 0

@@ -6,6 +6,7 @@ import pytest
 import scipy.sparse.linalg as spla
 
 import femkron as fk
+import femkron.kron._sine as sine_module
 import femkron.kron.diagonalize as fdm_module
 from femkron.kron import FastDiagonalization, KronOperator, StructureError
 
@@ -218,3 +219,71 @@ def test_fft_min_controls_the_choice(monkeypatch):
     monkeypatch.setattr(fdm_module, "FFT_MIN", 10**6)
     assert FastDiagonalization(A).transforms == ("dense", "dense")
     assert FastDiagonalization(A, transform="fft").transforms == ("dst", "dst")
+
+
+@pytest.mark.parametrize(
+    "cells,sigma",
+    [((80, 72), 0.0), ((16, 20, 24), 0.0), ((16, 20, 24), -30.0), ((16, 20, 3, 4), 5.0)],
+)
+def test_streamed_solve_equals_dense_path(monkeypatch, cells, sigma):
+    """Three streamed passes (1/Λ per slab, never whole) against dense eigenvectors and LU."""
+    monkeypatch.setattr(fdm_module, "STREAM_MIN", 1000)
+    monkeypatch.setattr(sine_module, "_STREAM_SLAB_BYTES", 3 * 8 * 80 * 24)  # several slabs
+    monkeypatch.setattr(fdm_module, "FFT_MIN", 10)  # the short axes of the 4D case: dense
+    A, _ = system(cells, 1, None, sigma)
+    fast = FastDiagonalization(A)
+    if len(cells) == 4:  # a dense axis: the whole-array path
+        assert not fast.streamed and fast.transforms[2:] == ("dense", "dense")
+    else:
+        assert fast.streamed and fast._inv_grid is None and fast._stream is not None
+        # axis 0 by sweeps unless a column is indefinite (Helmholtz): then by transforms
+        assert (fast._stream.sweeps is None) == (sigma < 0)
+    dense = FastDiagonalization(A, transform="dense")
+    rng = np.random.default_rng(5)
+    b = rng.standard_normal(A.shape[0])
+    keep = b.copy()
+    x = fast.solve(b)
+    np.testing.assert_array_equal(b, keep)  # b untouched without overwrite_b
+    lam = np.abs(dense.eigenvalues())
+    tol = max(1e-12, 1e-15 * lam.max() / lam.min())
+    assert rel(x, dense.solve(b)) < tol
+    assert rel(x, lu_solve(A, b)) < tol
+    x2 = fast.solve(b, overwrite_b=True)
+    assert np.shares_memory(x2, b) == fast.streamed and rel(x2, x) < 1e-14
+    # the whole 1/Λ on request, as the unstreamed solver has it
+    monkeypatch.setattr(fdm_module, "STREAM_MIN", 10**12)
+    whole = FastDiagonalization(A)
+    assert not whole.streamed
+    np.testing.assert_allclose(fast._inv, whole._inv, rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 17, 480])
+def test_toeplitz_sweeps_solve_each_column(n):
+    """Sweeps + Sherman–Morrison against LAPACK's banded solver, column by column."""
+    import scipy.linalg as sla
+
+    h = 1.0 / (n + 1)
+    Kc, Mc = (2.0 / h, -1.0 / h), (4.0 * h / 6.0, h / 6.0)
+    # smooth modes (|s| near 1), e = 0 exactly (6/h²: s = 0), the stiff end, and beyond
+    lam = np.array([2 * np.pi**2, 40.0, 6.0 / h**2, 6.0 / h**2 * (1 + 1e-9), 11.9 / h**2, 1e12])
+    weight = np.linspace(0.5, 2.0, lam.size)
+    sweeps = sine_module._ToeplitzSweeps(Kc, Mc, lam, weight)
+    rng = np.random.default_rng(n)
+    Y = rng.standard_normal((n, lam.size))
+    X = sweeps.solve(Y.copy())
+    for j, lj in enumerate(lam):
+        d, e = Kc[0] + lj * Mc[0], Kc[1] + lj * Mc[1]
+        ab = np.array([np.full(n, e), np.full(n, d), np.full(n, e)])
+        ref = weight[j] * sla.solve_banded((1, 1), ab, Y[:, j])
+        # backward-stable solves of a matrix of condition number c: c·n·ε apart at most
+        cond = (d + 2 * abs(e)) / (d - 2 * abs(e) * np.cos(np.pi / (n + 1)))
+        assert rel(X[:, j], ref) < 4 * n * EPS * cond
+
+
+def test_toeplitz_sweeps_refuse_indefinite_columns():
+    h = 0.01
+    Kc, Mc = (2.0 / h, -1.0 / h), (4.0 * h / 6.0, h / 6.0)
+    with pytest.raises(StructureError):
+        sine_module._ToeplitzSweeps(Kc, Mc, np.array([-5.0, 10.0]), np.ones(2))
+    with pytest.raises(StructureError):  # Λ' = 0: the symbol touches zero, |s| = 1
+        sine_module._ToeplitzSweeps(Kc, Mc, np.array([0.0]), np.ones(1))
