@@ -12,6 +12,8 @@ Used by :class:`femkron.kron.diagonalize.FastDiagonalization`.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import scipy.fft as sfft
 
@@ -19,8 +21,25 @@ from .structure import StructureError
 
 __all__ = ["FFT_WORKERS", "StreamedSine"]
 
-#: Threads of scipy.fft (-1: all cores).
-FFT_WORKERS = -1
+
+def _default_workers():
+    """Threads of scipy.fft: ``OMP_NUM_THREADS`` when it is set (as BLAS has), else all cores.
+
+    >>> n = _default_workers()
+    >>> n == -1 or n >= 1
+    True
+    """
+    try:
+        n = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        return -1
+    return n if n >= 1 else -1
+
+
+#: Threads of scipy.fft (-1: all cores), read once from ``OMP_NUM_THREADS`` when set
+#: (``femkron bench --threads N`` sets it), so that the transforms keep to the same count as
+#: BLAS.
+FFT_WORKERS = _default_workers()
 
 #: Bytes of one slab of a sine transform (below glibc's mmap threshold: reused memory).
 _DST_SLAB_BYTES = 2**23

@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from .._threads import threads_for
 from ..errors import StructureError
 from ..kron.operator import KronOperator
 
@@ -201,7 +202,10 @@ def slab_residual(A, x, b, slab_bytes=2**24):
     n0 = A.out_shape[0]
     width = max((_bandwidth(F) for F, _ in groups.values()), default=0)
     if n0 == A.in_shape[0] and width <= STREAM_BANDWIDTH:
-        return _streamed_residual(list(groups.values()), X, planes, n0, width)
+        # one BLAS thread: the plane-sized dot products gain nothing from a second, whose
+        # spinning between them doubled the CPU time of the 10^8 run's residual
+        with threads_for(0):
+            return _streamed_residual(list(groups.values()), X, planes, n0, width)
     plane = 8 * max(1, int(np.prod(A.in_shape[1:], dtype=np.int64)))
     step = max(1, min(int(slab_bytes // plane), n0 // 8))  # at most 1/8 of the grid
     rr = bb = 0.0
@@ -260,49 +264,104 @@ def _streamed_residual(groups, X, planes, n0, width):
     Each input plane's inner products ``Σ_t c_t G_t X[j]`` are formed once, while the plane
     is in cache, and kept only while an output plane within the band still needs them; each
     output plane combines the kept planes by its row of the first-axis factor.  The data is
-    read once, and nothing larger than a few planes is written.
+    read once, and nothing larger than a few planes is written: the planes' work arrays are
+    recycled, so no fresh memory is faulted in plane after plane.  On a 3D grid the last
+    axis is applied to a transposed copy of each partial product (shared, like the partial
+    products, by every term that needs it), so every one-axis product runs along the first
+    axis of its plane; the output planes are then transposed, which the residual ignores
+    (``b`` is read through the transpose).
     """
     kept = [{} for _ in groups]  # per group: input plane j → its inner products
     # partial products shared by terms and groups (K⊗M⊗M and M⊗M⊗K share M X on axis 1),
     # by plane and the factors applied so far; a term's last product is its own array
     partial = {}
+    flip = X.ndim == 3
+    pool = {}  # shape → recycled work arrays
+
+    def take(shape):
+        free = pool.get(shape)
+        return free.pop() if free else np.empty(shape)
+
+    def give(arr):
+        if arr.base is None and arr.flags.c_contiguous and not np.shares_memory(arr, X):
+            pool.setdefault(arr.shape, []).append(arr)
+
+    def product(kern, Z, axis):
+        """``kern`` along ``axis`` of ``Z``, and whether the result is a recycled array."""
+        shape = Z.shape[:axis] + (kern.shape[0],) + Z.shape[axis + 1 :]
+        out = take(shape)
+        res = kern.apply(Z, axis, out=out)
+        if np.shares_memory(res, out):
+            return out, True
+        give(out)  # an identity (``Z`` itself) or a fresh array
+        return res, False
 
     def inner(g, j):
         if j not in kept[g]:
             Y = None
             for c, factors in groups[g][1]:
-                Z, key, before = X[j : j + 1], (j,), None
-                for e, kern in enumerate(factors):
+                Z, key = X[j : j + 1], (j,)
+                for e, kern in enumerate(factors[:-1]):  # partial products, shared
                     key += (id(kern),)
-                    if e == len(factors) - 1:
-                        before, Z = Z, kern.apply(Z, e + 1)
-                    elif key in partial:
-                        Z = partial[key]
-                    else:
-                        Z = partial[key] = kern.apply(Z, e + 1)
-                # never add into x, a kept partial product, or what an identity passed on
-                owned = before is not None and not np.shares_memory(Z, before)
-                Z = Z * c if (c != 1.0 or not owned or np.shares_memory(Z, X)) else Z
-                Y = Z if Y is None else np.add(Y, Z, out=Y)
+                    if key not in partial:
+                        partial[key] = product(kern, Z, e + 1)[0]
+                    Z = partial[key]
+                axis = len(factors)
+                if flip:  # the last axis, as the first of the transposed plane
+                    tkey = key + ("T",)
+                    if tkey not in partial:
+                        partial[tkey] = take((1, Z.shape[2], Z.shape[1]))
+                        np.copyto(partial[tkey][0], Z[0].T)
+                    Z, axis = partial[tkey], 1
+                if Y is not None and c == 1.0 and factors:  # added by the product itself
+                    factors[-1].apply(Z, axis, out=Y, add=True)
+                    continue
+                owned = False
+                if factors:
+                    Z, owned = product(factors[-1], Z, axis)
+                # never scale or add into x, a kept partial product, or what an identity passed
+                if not owned:
+                    Z = np.multiply(Z, c, out=take(Z.shape))
+                elif c != 1.0:
+                    Z *= c
+                if Y is None:
+                    Y = Z
+                else:
+                    Y += Z
+                    give(Z)
             kept[g][j] = Y
         return kept[g][j]
 
     rr = bb = 0.0
+    acc = tmp = None
     for i in range(n0):
-        acc = None
+        first = True
         for g, (F, _) in enumerate(groups):
             for k in range(F.indptr[i], F.indptr[i + 1]):
-                part = F.data[k] * inner(g, int(F.indices[k]))
-                acc = part if acc is None else np.add(acc, part, out=acc)
+                Y = inner(g, int(F.indices[k]))
+                if acc is None:  # (a 3D grid's ``tmp`` is its transpose, as ``b``'s planes)
+                    acc = np.empty(Y.shape)
+                    tmp = np.empty((1, Y.shape[2], Y.shape[1]) if flip else Y.shape)
+                if first:
+                    np.multiply(Y, F.data[k], out=acc)
+                    first = False
+                else:
+                    np.multiply(Y, F.data[k], out=tmp.reshape(Y.shape))
+                    acc += tmp.reshape(Y.shape)
         for g in range(len(groups)):  # planes no later row needs (rows reach ``width``)
             for j in [j for j in kept[g] if j < i + 1 - width]:
-                del kept[g][j]
+                give(kept[g].pop(j))
         for key in [key for key in partial if key[0] < i + 1 - width]:
-            del partial[key]
+            give(partial.pop(key))
         Bi = np.asarray(planes(i, i + 1), dtype=float)
         bb += float(np.vdot(Bi, Bi))
-        if acc is not None:
-            np.subtract(Bi, acc, out=acc)
-            Bi = acc
+        if not first:  # the residual, in a work array of b's layout
+            if flip:
+                np.copyto(tmp, np.swapaxes(acc, 1, 2))
+                np.subtract(Bi, tmp, out=tmp)
+                Bi = tmp
+            else:
+                np.subtract(Bi, acc, out=acc)
+                Bi = acc
         rr += float(np.vdot(Bi, Bi))
     return float(np.sqrt(rr)), float(np.sqrt(bb))

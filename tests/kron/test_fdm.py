@@ -287,3 +287,9 @@ def test_toeplitz_sweeps_refuse_indefinite_columns():
         sine_module._ToeplitzSweeps(Kc, Mc, np.array([-5.0, 10.0]), np.ones(2))
     with pytest.raises(StructureError):  # Λ' = 0: the symbol touches zero, |s| = 1
         sine_module._ToeplitzSweeps(Kc, Mc, np.array([0.0]), np.ones(1))
+
+
+@pytest.mark.parametrize("value,expected", [("2", 2), ("1", 1), ("", -1), ("0", -1), ("x", -1)])
+def test_fft_threads_follow_omp_num_threads(monkeypatch, value, expected):
+    monkeypatch.setenv("OMP_NUM_THREADS", value)
+    assert sine_module._default_workers() == expected
