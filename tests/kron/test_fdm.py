@@ -293,3 +293,14 @@ def test_toeplitz_sweeps_refuse_indefinite_columns():
 def test_fft_threads_follow_omp_num_threads(monkeypatch, value, expected):
     monkeypatch.setenv("OMP_NUM_THREADS", value)
     assert sine_module._default_workers() == expected
+
+
+def test_toeplitz_sweeps_refuse_columns_near_singular():
+    """1 - |s| below the margin (a smooth mode of a long axis): the transforms take over."""
+    n = 1000
+    h = 1.0 / (n + 1)
+    Kc, Mc = (2.0 / h, -1.0 / h), (4.0 * h / 6.0, h / 6.0)
+    delta = 0.1 * sine_module._SWEEP_MARGIN  # Λ' h² = δ² gives 1 - |s| ≈ δ
+    with pytest.raises(StructureError):
+        sine_module._ToeplitzSweeps(Kc, Mc, np.array([delta**2 / h**2]), np.ones(1))
+    sine_module._ToeplitzSweeps(Kc, Mc, np.array([1e4 * delta**2 / h**2]), np.ones(1))
