@@ -19,7 +19,7 @@ import scipy.fft as sfft
 
 from .structure import StructureError
 
-__all__ = ["FFT_WORKERS", "StreamedSine"]
+__all__ = ["FFT_WORKERS", "StreamedSine", "rest_spectrum"]
 
 
 def _default_workers():
@@ -178,6 +178,18 @@ class _ToeplitzSweeps:
         return Y
 
 
+def rest_spectrum(axes, first):
+    """``Σ_d λ_d`` and ``Π_d μ_d`` over the sine axes ``d >= first``, flat in C order."""
+    shape = tuple(ax.n for ax in axes[first:])
+    lam, mu = np.zeros(shape), np.ones(shape)
+    for d, ax in enumerate(axes[first:]):
+        sh = [1] * lam.ndim
+        sh[d] = -1
+        lam = lam + ax.lam.reshape(sh)
+        mu = mu * ax.mu.reshape(sh)
+    return lam.ravel(), mu.ravel()
+
+
 class StreamedSine:
     """``A⁻¹`` in place for sine transforms on every axis, in three passes over the array.
 
@@ -198,23 +210,13 @@ class StreamedSine:
     def __init__(self, axes):
         self.axes = list(axes)
         self.shape = tuple(ax.n for ax in self.axes)
-        lam_rest, mu_rest = self._rest_spectrum(1)
+        lam_rest, mu_rest = rest_spectrum(self.axes, 1)
         weight = float(np.prod([0.5 / (n + 1) for n in self.shape[1:]])) / mu_rest
         ax0 = self.axes[0]
         try:  # T = μ'(K_0 + Λ' M_0) per mode of the other axes, μ' = Π μ_d, Λ' = Σ λ_d
             self.sweeps = _ToeplitzSweeps(ax0.Kc, ax0.Mc, lam_rest, weight)
         except StructureError:
             self.sweeps = None
-
-    def _rest_spectrum(self, first):
-        """``Σ_d λ_d`` and ``Π_d μ_d`` over the axes ``d >= first``, flat in C order."""
-        lam, mu = np.zeros(self.shape[first:]), np.ones(self.shape[first:])
-        for d, ax in enumerate(self.axes[first:]):
-            sh = [1] * lam.ndim
-            sh[d] = -1
-            lam = lam + ax.lam.reshape(sh)
-            mu = mu * ax.mu.reshape(sh)
-        return lam.ravel(), mu.ravel()
 
     def solve(self, U):
         """Overwrite ``U`` (C-contiguous, of shape :attr:`shape`) with ``A⁻¹ U``."""
@@ -237,7 +239,7 @@ class StreamedSine:
         n0, n1, rest = U3.shape
         # Λ = (Σ_d κ_d/μ_d) Π_d μ_d; forward ½·dst and backward dst/(n+1) per axis
         scale = float(np.prod([0.5 / (n + 1) for n in self.shape]))
-        lam_rest, mu_rest = self._rest_spectrum(2)
+        lam_rest, mu_rest = rest_spectrum(self.axes, 2)
         ax0, ax1 = self.axes[:2]
         lam02 = (ax0.lam[:, None] + lam_rest[None, :])[:, None, :]
         mu02 = np.multiply.outer(ax0.mu / scale, mu_rest)[:, None, :]

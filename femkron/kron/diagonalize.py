@@ -47,7 +47,7 @@ from .._limits import check_allocation
 from .._threads import threads_for
 from .._validate import as_real, check_choice
 from ..errors import FemkronTypeError, FemkronValueError
-from ._sine import FFT_WORKERS, StreamedSine, _SineAxis
+from ._sine import FFT_WORKERS, StreamedSine, _SineAxis, rest_spectrum
 from .operator import KronOperator, apply_axis
 from .structure import StructureError, _dense, _same, pencils, separable_structure  # noqa: F401
 
@@ -443,12 +443,7 @@ class FastDiagonalization:
 
     def _zero_modes_by_planes(self):
         """Flat indices of ``|Σ_d λ_d| <= zero_tolerance``, one plane of axis 0 at a time."""
-        rest = np.zeros(self.shape1d[1:])
-        for d, lam in enumerate(self.lams[1:]):
-            sh = [1] * rest.ndim
-            sh[d] = -1
-            rest += lam.reshape(sh)
-        rest = rest.ravel()
+        rest = rest_spectrum(self.axes, 1)[0]
         found = [
             np.flatnonzero(_within(lam0 + rest, self.zero_tolerance)) + i * rest.size
             for i, lam0 in enumerate(self.lams[0])

@@ -283,8 +283,11 @@ def _streamed_residual(groups, X, planes, n0, width):
         return free.pop() if free else np.empty(shape)
 
     def give(arr):
+        # once only: an identity factor passes one array on as two partial products
         if arr.base is None and arr.flags.c_contiguous and not np.shares_memory(arr, X):
-            pool.setdefault(arr.shape, []).append(arr)
+            free = pool.setdefault(arr.shape, [])
+            if all(a is not arr for a in free):
+                free.append(arr)
 
     def product(kern, Z, axis):
         """``kern`` along ``axis`` of ``Z``, and whether the result is a recycled array."""

@@ -142,3 +142,23 @@ def test_slab_residual_with_identity_factors(path, monkeypatch):
     assert r == pytest.approx(np.linalg.norm(b - A.toarray() @ x), rel=1e-12)
     assert bn == pytest.approx(np.linalg.norm(b), rel=1e-14)
     assert np.array_equal(x, x0)
+
+
+def test_streamed_residual_4d_with_identity_middle_factors():
+    """An identity after a product passes the same array on as a second partial product:
+    recycling it twice would hand one work array out to two planes (4D, plane by plane)."""
+    T = np.diag([2.0] * 4) - np.diag([1.0] * 3, 1) - np.diag([1.0] * 3, -1)
+    M = np.diag([4.0] * 4) + np.diag([1.0] * 3, 1) + np.diag([1.0] * 3, -1)
+    identity = np.eye(4)
+    A = KronOperator(
+        [
+            (1.0, (T, M, identity, M)),
+            (1.0, (M, M, identity, T)),
+            (0.5, (M, T, identity, identity)),
+        ]
+    )
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(A.shape[1])
+    b = rng.standard_normal(A.shape[0])
+    r, bn = slab_residual(A, x, b)
+    assert r == pytest.approx(np.linalg.norm(b - A.toarray() @ x), rel=1e-12)
